@@ -1,0 +1,45 @@
+"""Reads for organizations and memberships."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.errors import DomainError
+from accounts.models import Membership, Organization, User
+
+
+def organization_get_by_slug(*, slug: str) -> Organization:
+    org = Organization.objects.filter(slug=(slug or "").strip().lower()).first()
+    if org is None:
+        raise DomainError(f"No organization with slug '{slug}'.", field="org")
+    return org
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def member_get_by_email(
+    *, organization: Organization, email: str | None, field: str
+) -> User | None:
+    """Resolve a user reference (by e-mail) inside the organization; None stays None."""
+    if email is None or email == "":
+        return None
+    user = User.objects.filter(
+        email__iexact=str(email).strip(), memberships__organization=organization
+    ).first()
+    if user is None:
+        raise DomainError(f"'{email}' is not a member of this organization.", field=field)
+    return user

@@ -1,0 +1,24 @@
+"""Test settings: everything from base, plus speed and isolation for the suite."""
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_DEV_SECRET", "1")
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Unit tests run tasks in-process; the real-worker tests start their own worker on REDIS_URL.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+CELERY_RESULT_BACKEND = "cache+memory://"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.str(
+    "DATABASE_URL", default=""
+):
+    # A file (not :memory:) so threaded tests share one database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATABASES["default"]["NAME"]) + ".test"}

@@ -1,0 +1,5 @@
+from accounts.errors import DomainError
+
+
+class JourneyError(DomainError):
+    """A journey rule refused the request; `field` names the input at fault."""

@@ -1,0 +1,148 @@
+"""Feedback: CSAT (1-5) and NPS (0-10) scores, recorded directly or requested from a contact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import Actor, Perm
+from journey.errors import JourneyError
+from journey.models import (
+    Contact,
+    Feedback,
+    FeedbackKind,
+    Phase,
+    PhaseTransition,
+    Project,
+    TransitionKind,
+)
+from journey.selectors import feedback_get
+from journey.services._common import (
+    create_audited,
+    delete_audited,
+    require_aware,
+    require_choice,
+    require_not_future,
+    require_text,
+    resolve,
+    unknown_fields,
+    update_audited,
+)
+
+SCORE_RANGES = {FeedbackKind.CSAT: (1, 5), FeedbackKind.NPS: (0, 10)}
+FIELDS = {"project", "kind", "score", "phase", "responded_at", "contact", "comment"}
+
+
+def phases_entered_by(project: Project, when: dt.datetime) -> set[str]:
+    """The phases the project had entered at `when`, from its journal."""
+    return set(
+        PhaseTransition.objects.for_organization(project.organization_id)
+        .filter(project=project, at__lte=when)
+        .exclude(kind__in=[TransitionKind.ON_HOLD, TransitionKind.RESUMED])
+        .values_list("to_phase", flat=True)
+    )
+
+
+def _score(value: Any, kind: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise JourneyError("Give a whole number.", field="score")
+    try:
+        score = int(value)
+    except ValueError:
+        raise JourneyError(f"'{value}' is not a whole number.", field="score") from None
+    low, high = SCORE_RANGES[kind]
+    if not low <= score <= high:
+        raise JourneyError(f"A {kind.upper()} score runs from {low} to {high}.", field="score")
+    return score
+
+
+def _clean(actor: Actor, data: dict[str, Any], current: Feedback | None) -> dict[str, Any]:
+    unknown_fields(data, FIELDS)
+    org = actor.organization
+    creating = current is None
+    out: dict[str, Any] = {}
+    if creating or "project" in data:
+        project = resolve(Project, organization=org, pk=data.get("project"), field="project")
+        if project is None:
+            raise JourneyError("This field is required.", field="project")
+        out["project"] = project
+    project = out.get("project") or current.project
+    if creating or "kind" in data:
+        out["kind"] = require_choice(data.get("kind"), FeedbackKind, "kind")
+    kind = out.get("kind") or current.kind
+    if creating or "phase" in data:
+        out["phase"] = require_choice(data.get("phase"), Phase, "phase")
+    phase = out.get("phase") or current.phase
+    if "contact" in data:
+        contact = resolve(Contact, organization=org, pk=data["contact"], field="contact")
+        if contact is not None and contact.client_id != project.client_id:
+            raise JourneyError("This contact works for another client.", field="contact")
+        out["contact"] = contact
+    if "comment" in data:
+        out["comment"] = require_text(data["comment"], "comment", max_length=20000, required=False)
+
+    answered = data.get("score") is not None or (current is not None and current.score is not None)
+    if answered:
+        raw_score = data["score"] if "score" in data else current.score
+        if raw_score is None:
+            raise JourneyError(
+                "An answered score cannot be removed; delete the feedback instead.", field="score"
+            )
+        out["score"] = _score(raw_score, kind)
+        responded = require_aware(
+            data["responded_at"]
+            if "responded_at" in data
+            else (current.responded_at if current else None),
+            "responded_at",
+        )
+        require_not_future(responded, "responded_at")
+        if responded < project.opened_at:
+            raise JourneyError(
+                "The response is before the project was opened.", field="responded_at"
+            )
+        out["responded_at"] = responded
+        when = responded
+    else:
+        if data.get("responded_at") is not None:
+            raise JourneyError("A response time needs a score.", field="score")
+        contact = out.get("contact", current.contact if current else None)
+        if contact is None:
+            raise JourneyError(
+                "A feedback request needs the contact to ask (or record a score with responded_at).",
+                field="contact",
+            )
+        when = timezone.now()
+        if creating:
+            out["requested_at"] = when
+    if phase not in phases_entered_by(project, when):
+        raise JourneyError(
+            f"The project had not entered {Phase(phase).label.lower()} by {when.date().isoformat()}.",
+            field="phase",
+        )
+    return out
+
+
+@transaction.atomic
+def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
+    """Record a score (with `responded_at`) or create a request to a contact (no score)."""
+    actor.require(Perm.FEEDBACK_WRITE)
+    values = _clean(actor, data, None)
+    return create_audited(Feedback(**values), actor=actor)
+
+
+@transaction.atomic
+def feedback_update(*, actor: Actor, feedback_id: int, **data: Any) -> Feedback:
+    feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
+    actor.require(Perm.FEEDBACK_WRITE)
+    values = _clean(actor, data, feedback)
+    return update_audited(feedback, values, actor=actor)
+
+
+@transaction.atomic
+def feedback_delete(*, actor: Actor, feedback_id: int) -> None:
+    feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
+    actor.require(Perm.DELETE)
+    delete_audited(feedback, actor=actor)

@@ -1,0 +1,112 @@
+"""Milestones: what a project promised to deliver, by when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from accounts.permissions import Actor, Perm
+from journey.errors import JourneyError
+from journey.models import Milestone, Phase, Project
+from journey.selectors import milestone_get
+from journey.services._common import (
+    create_audited,
+    delete_audited,
+    require_aware,
+    require_choice,
+    require_not_future,
+    require_text,
+    resolve,
+    unknown_fields,
+    update_audited,
+)
+
+FIELDS = {"project", "phase", "title", "due_date", "completed_at", "notes"}
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise JourneyError("Give a date (YYYY-MM-DD), not a date-time.", field=field)
+    if isinstance(value, dt.date):
+        return value
+    parsed = parse_date(str(value)) if value not in (None, "") else None
+    if parsed is None:
+        raise JourneyError(
+            "This field is required."
+            if value in (None, "")
+            else f"'{value}' is not a date (YYYY-MM-DD).",
+            field=field,
+        )
+    return parsed
+
+
+def _clean(actor: Actor, data: dict[str, Any], current: Milestone | None) -> dict[str, Any]:
+    unknown_fields(data, FIELDS)
+    creating = current is None
+    out: dict[str, Any] = {}
+    if creating or "project" in data:
+        project = resolve(
+            Project, organization=actor.organization, pk=data.get("project"), field="project"
+        )
+        if project is None:
+            raise JourneyError("This field is required.", field="project")
+        out["project"] = project
+    project = out.get("project") or current.project
+    if creating or "phase" in data:
+        out["phase"] = require_choice(data.get("phase"), Phase, "phase")
+    if creating or "title" in data:
+        out["title"] = require_text(data.get("title"), "title", max_length=200)
+    if creating or "due_date" in data:
+        due = _date(data.get("due_date"), "due_date")
+        if due < project.opened_at.date():
+            raise JourneyError(
+                f"The due date is before the project was opened ({project.opened_at.date().isoformat()}).",
+                field="due_date",
+            )
+        out["due_date"] = due
+    if "completed_at" in data:
+        completed = require_aware(data["completed_at"], "completed_at", allow_none=True)
+        if completed is not None:
+            require_not_future(completed, "completed_at")
+            if completed < project.opened_at:
+                raise JourneyError("Completed before the project was opened.", field="completed_at")
+        out["completed_at"] = completed
+    if "notes" in data:
+        out["notes"] = require_text(data["notes"], "notes", max_length=20000, required=False)
+    return out
+
+
+@transaction.atomic
+def milestone_create(*, actor: Actor, **data: Any) -> Milestone:
+    values = _clean(actor, data, None)
+    actor.require(Perm.MILESTONE_WRITE, project=values["project"])
+    return create_audited(Milestone(**values), actor=actor)
+
+
+@transaction.atomic
+def milestone_update(*, actor: Actor, milestone_id: int, **data: Any) -> Milestone:
+    milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
+    actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
+    values = _clean(actor, data, milestone)
+    if "project" in values:
+        actor.require(Perm.MILESTONE_WRITE, project=values["project"])
+    return update_audited(milestone, values, actor=actor)
+
+
+def milestone_complete(
+    *, actor: Actor, milestone_id: int, completed_at: dt.datetime | None = None
+) -> Milestone:
+    return milestone_update(
+        actor=actor, milestone_id=milestone_id, completed_at=completed_at or timezone.now()
+    )
+
+
+@transaction.atomic
+def milestone_delete(*, actor: Actor, milestone_id: int) -> None:
+    milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
+    actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
+    delete_audited(milestone, actor=actor)
