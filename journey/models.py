@@ -364,7 +364,11 @@ class PhaseTransition(TenantModel):
     class Meta:
         ordering = ["project_id", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "seq"], name="journey_transition_seq_uniq"),
+            models.UniqueConstraint(
+                fields=["project", "seq"],
+                name="journey_transition_seq_uniq",
+                violation_error_message="Someone else moved this project a moment ago; reload it and try again.",
+            ),
             models.CheckConstraint(
                 condition=_in("kind", TransitionKind), name="journey_transition_kind_valid"
             ),

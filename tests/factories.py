@@ -1,5 +1,6 @@
 """factory_boy factories. A child takes its parent's organization; projects are opened
 through the service so every project has its journal from the first entry."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,9 @@ class ClientFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Sponsor {n}")
     segment = Segment.BIOTECH
-    service_model = factory.LazyAttribute(lambda o: "transactional" if o.segment in ("big_pharma", "mid_pharma") else "consultative")
+    service_model = factory.LazyAttribute(
+        lambda o: "transactional" if o.segment in ("big_pharma", "mid_pharma") else "consultative"
+    )
     modalities = factory.LazyFunction(lambda: ["biologic"])
 
 

@@ -40,32 +40,26 @@ def constraint_error(model: type[models.Model], exc: IntegrityError) -> JourneyE
     """Turn a database constraint violation into the domain error users can read."""
     text = str(exc)
     fields = getattr(model, "constraint_fields", {})
+
+    def error_for(constraint) -> JourneyError:
+        field = fields.get(constraint.name)
+        message = constraint.violation_error_message
+        if message == constraint.default_violation_error_message:
+            message = (
+                f"Invalid value for {field}." if field else "This change breaks a rule of the data."
+            )
+        return JourneyError(str(message), field=field, code=constraint.name)
+
     for constraint in model._meta.constraints:
         if constraint.name in text:
-            message = constraint.violation_error_message
-            if message == constraint.default_violation_error_message:
-                field = fields.get(constraint.name)
-                message = (
-                    f"Invalid value for {field}."
-                    if field
-                    else "This change breaks a rule of the data."
-                )
-            return JourneyError(
-                str(message), field=fields.get(constraint.name), code=constraint.name
-            )
+            return error_for(constraint)
     # SQLite names the columns of a plain UNIQUE failure rather than the constraint.
+    table = model._meta.db_table
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
-            cols = ", ".join(
-                f"{model._meta.db_table}.{model._meta.get_field(f).column}"
-                for f in constraint.fields
-            )
-            if cols in text:
-                return JourneyError(
-                    str(constraint.violation_error_message),
-                    field=fields.get(constraint.name),
-                    code=constraint.name,
-                )
+            columns = (model._meta.get_field(f).column for f in constraint.fields)
+            if ", ".join(f"{table}.{c}" for c in columns) in text:
+                return error_for(constraint)
     if "FOREIGN KEY" in text.upper():
         return JourneyError("A referenced record does not exist.", code="foreign_key")
     return JourneyError("This change conflicts with existing data.", code="integrity")

@@ -34,9 +34,12 @@ def project_in(
         )
         day += 1
     if status != "active":
-        to = {"on_hold": "on_hold", "lost": "lost", "completed": "completed", "cancelled": "cancelled"}[
-            status
-        ]
+        to = {
+            "on_hold": "on_hold",
+            "lost": "lost",
+            "completed": "completed",
+            "cancelled": "cancelled",
+        }[status]
         project = project_transition(
             actor=system, project_id=project.pk, to=to, at=start + dt.timedelta(days=day)
         )

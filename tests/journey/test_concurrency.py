@@ -1,4 +1,5 @@
 """Concurrent moves of one project: exactly one wins, the others get a clear error."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The tenancy rule: nothing reads or writes across organizations."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,15 @@ from accounts.models import AuditEvent
 from accounts.tenancy import UnscopedQueryError
 from journey import selectors
 from journey.errors import JourneyError
-from journey.models import Client, Contact, Feedback, Milestone, PhaseTransition, Project, Touchpoint
+from journey.models import (
+    Client,
+    Contact,
+    Feedback,
+    Milestone,
+    PhaseTransition,
+    Project,
+    Touchpoint,
+)
 from journey.services import (
     client_create,
     client_delete,
@@ -44,7 +53,16 @@ from tests.factories import (
     TouchpointFactory,
 )
 
-TENANT_MODELS = [Client, Contact, Project, PhaseTransition, Milestone, Touchpoint, Feedback, AuditEvent]
+TENANT_MODELS = [
+    Client,
+    Contact,
+    Project,
+    PhaseTransition,
+    Milestone,
+    Touchpoint,
+    Feedback,
+    AuditEvent,
+]
 
 
 @pytest.mark.django_db
@@ -59,7 +77,9 @@ def test_unscoped_queries_refuse_to_run(model, org):
     with pytest.raises(UnscopedQueryError):
         model.objects.filter(pk=1).first()
     with pytest.raises(UnscopedQueryError):
-        model.objects.filter(pk=1).update(created_at=None) if hasattr(model, "updated_at") else model.objects.filter(pk=1).delete()
+        model.objects.filter(pk=1).update(created_at=None) if hasattr(
+            model, "updated_at"
+        ) else model.objects.filter(pk=1).delete()
     with pytest.raises(UnscopedQueryError):
         model.objects.filter(pk=1).delete()
     # OR-ing a scoped query with an unscoped one is unscoped again.
@@ -109,7 +129,9 @@ def theirs(other_org):
         "project": project,
         "contact": contact,
         "milestone": MilestoneFactory(project=project, organization=other_org),
-        "touchpoint": TouchpointFactory(client=project.client, organization=other_org, project=project),
+        "touchpoint": TouchpointFactory(
+            client=project.client, organization=other_org, project=project
+        ),
         "feedback": FeedbackFactory(project=project, organization=other_org),
     }
 
@@ -118,10 +140,12 @@ def _world(other_org) -> tuple:
     """A fingerprint of everything in the other organization."""
     rows = []
     for model in TENANT_MODELS:
-        rows.append(sorted(
-            (o.pk, str(o.updated_at) if hasattr(o, "updated_at") else "")
-            for o in model.objects.for_organization(other_org)
-        ))
+        rows.append(
+            sorted(
+                (o.pk, str(o.updated_at) if hasattr(o, "updated_at") else "")
+                for o in model.objects.for_organization(other_org)
+            )
+        )
     return tuple(map(tuple, rows))
 
 
@@ -144,8 +168,12 @@ ID_SERVICES = [
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kind", "service", "kwargs"), ID_SERVICES, ids=[s.__name__ for _, s, _ in ID_SERVICES])
-def test_services_answer_another_organizations_object_as_missing(admin, other_org, theirs, kind, service, kwargs):
+@pytest.mark.parametrize(
+    ("kind", "service", "kwargs"), ID_SERVICES, ids=[s.__name__ for _, s, _ in ID_SERVICES]
+)
+def test_services_answer_another_organizations_object_as_missing(
+    admin, other_org, theirs, kind, service, kwargs
+):
     before = _world(other_org)
     with pytest.raises(Http404):
         service(actor=admin, **{f"{kind}_id": theirs[kind].pk}, **kwargs)
@@ -186,12 +214,57 @@ def _foreign_body_cases(theirs, mine):
     yesterday = timezone.now() - dt.timedelta(days=1)
     return [
         (contact_create, {"client": theirs["client"].pk, "name": "Eve"}, "client"),
-        (project_open, {"client": theirs["client"].pk, "name": "X", "code": "X-1", "modality": "adc"}, "client"),
-        (milestone_create, {"project": theirs["project"].pk, "title": "T", "phase": "plan", "due_date": "2030-01-01"}, "project"),
-        (touchpoint_create, {"client": theirs["client"].pk, "kind": "call", "at": yesterday}, "client"),
-        (touchpoint_create, {"client": mine["client"].pk, "project": theirs["project"].pk, "kind": "call", "at": yesterday}, "project"),
-        (feedback_create, {"project": theirs["project"].pk, "kind": "csat", "score": 4, "phase": "assess", "responded_at": yesterday}, "project"),
-        (feedback_create, {"project": mine["project"].pk, "kind": "csat", "phase": "assess", "contact": theirs["contact"].pk}, "contact"),
+        (
+            project_open,
+            {"client": theirs["client"].pk, "name": "X", "code": "X-1", "modality": "adc"},
+            "client",
+        ),
+        (
+            milestone_create,
+            {
+                "project": theirs["project"].pk,
+                "title": "T",
+                "phase": "plan",
+                "due_date": "2030-01-01",
+            },
+            "project",
+        ),
+        (
+            touchpoint_create,
+            {"client": theirs["client"].pk, "kind": "call", "at": yesterday},
+            "client",
+        ),
+        (
+            touchpoint_create,
+            {
+                "client": mine["client"].pk,
+                "project": theirs["project"].pk,
+                "kind": "call",
+                "at": yesterday,
+            },
+            "project",
+        ),
+        (
+            feedback_create,
+            {
+                "project": theirs["project"].pk,
+                "kind": "csat",
+                "score": 4,
+                "phase": "assess",
+                "responded_at": yesterday,
+            },
+            "project",
+        ),
+        (
+            feedback_create,
+            {
+                "project": mine["project"].pk,
+                "kind": "csat",
+                "phase": "assess",
+                "contact": theirs["contact"].pk,
+            },
+            "contact",
+        ),
     ]
 
 
@@ -227,4 +300,6 @@ def test_members_of_another_organization_are_not_members_here(admin, other_admin
     client = ClientFactory(organization=org)
     with pytest.raises(DomainError) as err:
         client_update(actor=admin, client_id=client.pk, account_manager=other_admin.user.email)
-    assert err.value.as_dict() == {"account_manager": [f"'{other_admin.user.email}' is not a member of this organization."]}
+    assert err.value.as_dict() == {
+        "account_manager": [f"'{other_admin.user.email}' is not a member of this organization."]
+    }
