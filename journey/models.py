@@ -248,7 +248,9 @@ class Contact(TenantModel):
 class Project(TenantModel):
     """An engagement with a client. `phase` and `status` mirror the last journal entry."""
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="projects")
+    # RESTRICT, not PROTECT: a client with projects cannot be deleted on its own, but
+    # deleting the whole organization still cascades through both.
+    client = models.ForeignKey(Client, on_delete=models.RESTRICT, related_name="projects")
     name = models.CharField(max_length=200)
     code = models.CharField(max_length=40)
     modality = models.CharField(max_length=20, choices=Modality.choices)

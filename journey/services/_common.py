@@ -183,10 +183,11 @@ def delete_audited(instance: models.Model, *, actor: Actor, reason: str = "") ->
     try:
         with transaction.atomic():
             instance.delete()
-    except models.ProtectedError as exc:
-        names = sorted({str(o) for o in exc.protected_objects})[:3]
+    except (models.ProtectedError, models.RestrictedError) as exc:
+        blocking = getattr(exc, "protected_objects", None) or exc.restricted_objects
+        names = sorted({str(o) for o in blocking})[:3]
         raise JourneyError(
-            f"Cannot delete {instance}: it still has {len(exc.protected_objects)} related "
+            f"Cannot delete {instance}: it still has {len(blocking)} related "
             f"record(s) ({', '.join(names)}). Delete or move them first.",
             code="protected",
         ) from None
