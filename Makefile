@@ -1,0 +1,63 @@
+# Two commands: `make run` (set up everything and serve the demo) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# A local server: DEBUG on (it also allows the built-in development secret key).
+export DJANGO_DEBUG ?= 1
+
+.PHONY: help install run migrate demo test test-fast lint format clean
+
+help:
+	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make test       set up and run the whole test suite (+ ruff and migration checks)"
+	@echo "make test-fast  the suite without the slow tests"
+	@echo "make lint       ruff and makemigrations --check only"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>/dev/null || true
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting a Celery worker"; \
+		$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2 & \
+		worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+		$(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
