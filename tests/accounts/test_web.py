@@ -1,4 +1,5 @@
 """Login by e-mail, logout, the active organization and switching it, the home page."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,9 +17,16 @@ def test_login_page_and_login_by_email(client):
     MembershipFactory(user=user, role="account_manager")
     page = client.get(reverse("accounts:login"))
     assert page.status_code == 200 and b'type="email"' in page.content
-    bad = client.post(reverse("accounts:login"), {"username": "amira@cdmo.example", "password": "wrong"})
-    assert bad.status_code == 200 and b"That e-mail and password do not match an account." in bad.content
-    ok = client.post(reverse("accounts:login"), {"username": "AMIRA@cdmo.example", "password": "pw-for-tests-1"})
+    bad = client.post(
+        reverse("accounts:login"), {"username": "amira@cdmo.example", "password": "wrong"}
+    )
+    assert (
+        bad.status_code == 200
+        and b"That e-mail and password do not match an account." in bad.content
+    )
+    ok = client.post(
+        reverse("accounts:login"), {"username": "AMIRA@cdmo.example", "password": "pw-for-tests-1"}
+    )
     assert ok.status_code == 302 and ok.url == reverse("home")
     home = client.get(reverse("home"))
     assert home.status_code == 200
@@ -68,7 +76,10 @@ def test_switch_requires_post_and_safe_redirect(client):
     MembershipFactory(user=user, organization=org)
     client.force_login(user)
     assert client.get(reverse("accounts:switch_organization")).status_code == 405
-    response = client.post(reverse("accounts:switch_organization"), {"organization": org.slug, "next": "https://evil.example/"})
+    response = client.post(
+        reverse("accounts:switch_organization"),
+        {"organization": org.slug, "next": "https://evil.example/"},
+    )
     assert response.url == "/"
 
 
