@@ -637,3 +637,74 @@ def test_transition_audit_carries_actor_and_times(am, days_ago):
         "kind": [None, "won"],
         "phase": ["assess", "initiate"],
     }
+
+
+@pytest.mark.django_db
+def test_every_delete_journals_the_row_as_it_was(admin, days_ago):
+    project = project_in(admin, "plan")
+    contact = contact_create(
+        actor=admin, client=project.client_id, name="Ann", email="ann@s.example"
+    )
+    milestone = milestone_create(
+        actor=admin, project=project.pk, phase="plan", title="T", due_date="2030-01-01"
+    )
+    touchpoint = touchpoint_create(
+        actor=admin, client=project.client_id, kind="call", at=days_ago(1), summary="Hi"
+    )
+    feedback = feedback_create(
+        actor=admin,
+        project=project.pk,
+        kind="csat",
+        score=5,
+        phase="plan",
+        responded_at=days_ago(1),
+    )
+    cases = [
+        (contact_delete, {"contact_id": contact.pk}, "journey.contact", contact.pk, "name", "Ann"),
+        (
+            milestone_delete,
+            {"milestone_id": milestone.pk},
+            "journey.milestone",
+            milestone.pk,
+            "title",
+            "T",
+        ),
+        (
+            touchpoint_delete,
+            {"touchpoint_id": touchpoint.pk},
+            "journey.touchpoint",
+            touchpoint.pk,
+            "summary",
+            "Hi",
+        ),
+        (
+            feedback_delete,
+            {"feedback_id": feedback.pk},
+            "journey.feedback",
+            feedback.pk,
+            "score",
+            5,
+        ),
+        (
+            project_delete,
+            {"project_id": project.pk},
+            "journey.project",
+            project.pk,
+            "code",
+            project.code,
+        ),
+        (
+            client_delete,
+            {"client_id": project.client_id},
+            "journey.client",
+            project.client_id,
+            "name",
+            project.client.name,
+        ),
+    ]
+    for service, kwargs, object_type, pk, field, value in cases:
+        service(actor=admin, **kwargs)
+        event = last_audit(admin.organization)
+        assert (event.action, event.object_type, event.object_id) == ("delete", object_type, pk)
+        assert event.changes[field] == [value, None]
+        assert event.actor_user == admin.user

@@ -1,0 +1,80 @@
+"""Settings come from the environment: database, Celery mode, secret-key guard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.DATABASES['default']['ENGINE'])"
+)
+
+
+def _probe(**env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DJANGO_DEBUG",
+            "DJANGO_SECRET_KEY",
+            "DJANGO_ALLOW_DEV_SECRET",
+        }
+    }
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_embedded_default_is_sqlite_and_eager_celery():
+    out = _probe(DJANGO_DEBUG="1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "memory://", "django.db.backends.sqlite3"]
+
+
+def test_redis_and_postgres_from_the_environment():
+    out = _probe(
+        DJANGO_DEBUG="1",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/x",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [
+        "False",
+        "redis://127.0.0.1:6379/3",
+        "django.db.backends.postgresql",
+    ]
+
+
+def test_production_refuses_the_development_secret():
+    out = _probe(DJANGO_DEBUG="0")
+    assert out.returncode != 0 and "DJANGO_SECRET_KEY must be set" in out.stderr
+    ok = _probe(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="a-real-secret-from-the-vault-0123456789")
+    assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite pragmas")
+def test_sqlite_runs_in_wal_with_immediate_transactions():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA foreign_keys")
+        assert cursor.fetchone()[0] == 1
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
