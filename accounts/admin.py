@@ -1,7 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 
-from accounts.models import AuditEvent, Membership, Organization, User
+from accounts.errors import DomainError
+from accounts.models import ApiKey, AuditEvent, Membership, Organization, Role, User
+from accounts.permissions import Actor
+from accounts.services import api_key_create, api_key_revoke
 
 
 class MembershipInline(admin.TabularInline):
@@ -67,3 +72,88 @@ class AuditEventAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ApiKeyAddForm(forms.ModelForm):
+    organization = forms.ModelChoiceField(queryset=Organization.objects.all())
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scope", "expires_at"]
+
+    def clean(self):
+        data = super().clean()
+        org, name = data.get("organization"), (data.get("name") or "").strip()
+        if org and name and ApiKey.objects.for_organization(org).filter(name__iexact=name).exists():
+            self.add_error("name", "An API key with this name already exists.")
+        return data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(TenantAdmin):
+    """Create (the key is shown once, in the confirmation message) and revoke keys."""
+
+    list_display = [
+        "name",
+        "scope",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ("organization", "scope")
+    fields = [
+        "organization",
+        "name",
+        "scope",
+        "expires_at",
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return [*self.readonly_fields, "organization", "name", "scope", "expires_at"]
+        return self.readonly_fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            form.base_fields["organization"] = forms.ModelChoiceField(
+                queryset=Organization.objects.all()
+            )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        org = form.cleaned_data["organization"]
+        actor = Actor(
+            organization=org, user=request.user, role=Role.ADMIN, label=request.user.email
+        )
+        try:
+            key, raw = api_key_create(
+                actor=actor, name=obj.name, scope=obj.scope, expires_at=obj.expires_at
+            )
+        except DomainError as exc:
+            raise ValidationError(exc.message) from exc
+        obj.pk = key.pk
+        messages.warning(request, f"Copy the key now, it is not shown again: {raw}")
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            actor = Actor(
+                organization=key.organization,
+                user=request.user,
+                role=Role.ADMIN,
+                label=request.user.email,
+            )
+            api_key_revoke(actor=actor, api_key_id=key.pk)
+        messages.success(request, "Revoked.")

@@ -54,6 +54,7 @@ def audit_record(
     return AuditEvent.objects.create(
         organization=actor.organization,
         actor_user=actor.user,
+        actor_api_key_id=actor.api_key_id,
         actor_label=actor.label[:255],
         action=action,
         object_type=instance._meta.label_lower,

@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -154,6 +155,9 @@ class AuditEvent(models.Model):
     actor_user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    actor_api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(
         max_length=255, help_text="Who acted, as it was at the time (e-mail, API key, system)."
     )
@@ -183,3 +187,53 @@ class AuditEvent(models.Model):
         if not self._state.adding:
             raise RuntimeError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class ApiKey(models.Model):
+    """An organization's key for integrations. Only a hash is stored; the key is shown once.
+
+    Keys look like `cdmo_<prefix>_<secret>`: the prefix finds the row, the SHA-256 of the whole
+    key (compared in constant time) proves it. The secret is 256 random bits, so a fast hash
+    is enough (a slow password hash protects guessable secrets, which these are not).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                F("organization"),
+                Lower("name"),
+                name="accounts_apikey_name_uniq",
+                violation_error_message="An API key with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=["read", "write"]), name="accounts_apikey_scope_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.scope})"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -49,6 +49,27 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.VIEWER: frozenset({Perm.READ}),
 }
 
+# API keys act for the organization, not for a person: a read key reads, a write key does
+# what an integration needs (an account manager's writes, plus deletes), never member
+# management or admin-only journey corrections.
+API_KEY_PERMS: dict[str, frozenset[Perm]] = {
+    "read": frozenset({Perm.READ, Perm.EXPORT}),
+    "write": frozenset(
+        {
+            Perm.READ,
+            Perm.EXPORT,
+            Perm.CLIENT_WRITE,
+            Perm.CONTACT_WRITE,
+            Perm.PROJECT_WRITE,
+            Perm.PROJECT_TRANSITION,
+            Perm.MILESTONE_WRITE,
+            Perm.TOUCHPOINT_WRITE,
+            Perm.FEEDBACK_WRITE,
+            Perm.DELETE,
+        }
+    ),
+}
+
 # Permissions a project manager holds only on the projects they manage.
 PM_OWN_PROJECT_PERMS = frozenset(
     {Perm.PROJECT_TRANSITION, Perm.MILESTONE_WRITE, Perm.TOUCHPOINT_WRITE}
@@ -64,7 +85,7 @@ class Actor:
     role: str | None = None
     label: str = "system"
     api_key_id: int | None = None
-    write_allowed: bool = True  # False for read-scope API keys
+    api_key_scope: str | None = None
 
     @classmethod
     def for_user(cls, user: User, organization: Organization) -> Actor:
@@ -86,14 +107,31 @@ class Actor:
     def system(cls, organization: Organization, label: str = "system") -> Actor:
         return cls(organization=organization, role=Role.ADMIN, label=label)
 
+    @classmethod
+    def for_api_key(cls, key) -> Actor:
+        return cls(
+            organization=key.organization,
+            label=f"api-key:{key.name}",
+            api_key_id=key.pk,
+            api_key_scope=key.scope,
+        )
+
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def perms(self) -> frozenset[Perm]:
+        if self.api_key_id is not None:
+            return API_KEY_PERMS.get(self.api_key_scope or "", frozenset())
+        return ROLE_PERMS.get(self.role or "", frozenset())
+
+    def may(self, perm: Perm) -> bool:
+        """Whether the role or key can do this at all (on some object); see `has`."""
+        return perm in self.perms
+
     def has(self, perm: Perm, *, project=None) -> bool:
-        if perm != Perm.READ and not self.write_allowed:
-            return False
-        if perm not in ROLE_PERMS.get(self.role or "", frozenset()):
+        if perm not in self.perms:
             return False
         if self.role == Role.PROJECT_MANAGER and perm in PM_OWN_PROJECT_PERMS:
             return project is not None and project.project_manager_id == getattr(
@@ -103,6 +141,12 @@ class Actor:
 
     def require(self, perm: Perm, *, project=None) -> None:
         if not self.has(perm, project=project):
+            if self.api_key_id is not None:
+                raise PermissionDeniedError(
+                    "This API key is read-only."
+                    if self.api_key_scope == "read"
+                    else "API keys cannot do this; ask an admin."
+                )
             if self.role == Role.PROJECT_MANAGER and perm in PM_OWN_PROJECT_PERMS:
                 raise PermissionDeniedError(
                     "Project managers can only change projects they manage."

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
 
 from accounts.audit import audit_record, snapshot
-from accounts.errors import DomainError
-from accounts.models import Membership, Organization, Role, User
+from accounts.errors import DomainError, PermissionDeniedError
+from accounts.models import ApiKey, Membership, Organization, Role, User
 from accounts.permissions import Actor
 
 
@@ -118,3 +123,103 @@ def membership_add(
             actor=actor, action="update", instance=membership, changes={"role": [before, role]}
         )
     return membership, user_created
+
+
+# --- API keys -------------------------------------------------------------------------------
+KEY_PREFIX = "cdmo"
+
+
+def _hash_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *, actor: Actor, name: str, scope: str = ApiKey.Scope.READ, expires_at=None
+) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which is never stored nor shown again."""
+    if actor.api_key_id is None and not actor.is_admin:
+        raise PermissionDeniedError("Only admins manage API keys.")
+    if actor.api_key_id is not None:
+        raise PermissionDeniedError("API keys cannot create API keys.")
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Give the key a name (what uses it).", field="name")
+    if len(name) > 100:
+        raise DomainError("At most 100 characters.", field="name")
+    if scope not in ApiKey.Scope.values:
+        raise DomainError("Scope is 'read' or 'write'.", field="scope")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError("The expiry must be in the future.", field="expires_at")
+    if ApiKey.objects.for_organization(actor.organization).filter(name__iexact=name).exists():
+        raise DomainError("An API key with this name already exists.", field="name")
+    prefix = secrets.token_hex(6)
+    raw = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        organization=actor.organization,
+        name=name,
+        scope=scope,
+        prefix=prefix,
+        key_hash=_hash_key(raw),
+        created_by=actor.user,
+        expires_at=expires_at,
+    )
+    try:
+        with transaction.atomic():
+            key.save()
+    except IntegrityError:
+        raise DomainError("An API key with this name already exists.", field="name") from None
+    audit_record(
+        actor=actor,
+        action="create",
+        instance=key,
+        changes={"name": [None, name], "scope": [None, scope]},
+    )
+    return key, raw
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, api_key_id: int) -> ApiKey:
+    if not actor.is_admin or actor.api_key_id is not None:
+        raise PermissionDeniedError("Only admins manage API keys.")
+    key = ApiKey.objects.for_organization(actor.organization).filter(pk=api_key_id).first()
+    if key is None:
+        raise Http404("No API key with that id.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="update",
+            instance=key,
+            changes={"revoked_at": [None, key.revoked_at.isoformat()]},
+        )
+    return key
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    """The usable key matching `raw`, or None (unknown, malformed, revoked or expired).
+
+    The lookup is by the public prefix, across organizations by necessity: the key itself is
+    what names its organization. Marks `last_used_at` at most once a minute.
+    """
+    parts = (raw or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    key = (
+        ApiKey.objects.unscoped_dangerously()
+        .select_related("organization")
+        .filter(prefix=parts[1])
+        .first()
+    )
+    if key is None or not hmac.compare_digest(key.key_hash, _hash_key(raw)):
+        return None
+    now = timezone.now()
+    if not key.is_usable(now):
+        return None
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.for_organization(key.organization_id).filter(pk=key.pk).update(
+            last_used_at=now
+        )
+        key.last_used_at = now
+    return key
