@@ -21,12 +21,16 @@ from journey.models import (
     TransitionKind,
 )
 
+MAX_ID = 2**63 - 1
+
 
 def _get(queryset: QuerySet, pk, label: str):
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         raise Http404(f"No {label} with id {pk}.") from None
+    if not 0 < pk <= MAX_ID:
+        raise Http404(f"No {label} with id {pk}.")
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         # Another organization's object is answered exactly like a missing one.
@@ -92,13 +96,7 @@ def project_list(*, organization: Organization) -> QuerySet[Project]:
 
 
 def project_get(*, organization: Organization, project_id) -> Project:
-    return _get(
-        Project.objects.for_organization(organization).select_related(
-            "client", "project_manager", "executive_sponsor"
-        ),
-        project_id,
-        "project",
-    )
+    return _get(project_list(organization=organization), project_id, "project")
 
 
 def project_timeline(*, organization: Organization, project_id) -> QuerySet[PhaseTransition]:

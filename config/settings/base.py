@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "journey",
     "metrics",
@@ -160,4 +161,53 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # The key first: its WWW-Authenticate header makes unauthenticated calls a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["journey.api.permissions.OrganizationPermission"],
+    "DEFAULT_PAGINATION_CLASS": "journey.api.permissions.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "journey.api.base.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CDMO Journey API",
+    "DESCRIPTION": (
+        "Clients, contacts, projects and their journey (assess, initiate, plan, execute, "
+        "close-out), milestones, touchpoints and feedback of one organization. Authenticate "
+        "with `Authorization: Bearer <api key>`; the key's organization is the one you see. "
+        "Errors are JSON objects: 400 with messages per field, 401, 403, 404."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ModalityEnum": "journey.models.Modality",
+        "PhaseEnum": "journey.models.Phase",
+        "ProjectStatusEnum": "journey.models.ProjectStatus",
+        "ClientStatusEnum": "journey.models.ClientStatus",
+        "TouchpointKindEnum": "journey.models.TouchpointKind",
+        "FeedbackKindEnum": "journey.models.FeedbackKind",
+        "TransitionKindEnum": "journey.models.TransitionKind",
+        "SegmentEnum": "journey.models.Segment",
+    },
+    "SECURITY": [{"ApiKeyAuth": []}],
 }

@@ -28,6 +28,10 @@ def resolve(model: type[M], *, organization: Organization, pk: Any, field: str) 
         pk = int(pk)
     except (TypeError, ValueError):
         raise JourneyError(f"'{pk}' is not a valid id.", field=field) from None
+    if not 0 < pk < 2**63:
+        raise JourneyError(
+            f"No {model._meta.verbose_name} with id {pk} in this organization.", field=field
+        )
     obj = model.objects.for_organization(organization).filter(pk=pk).first()
     if obj is None:
         raise JourneyError(
