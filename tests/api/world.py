@@ -1,0 +1,128 @@
+"""Two organizations with one of everything, and the people and keys that call the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from accounts.models import Role
+from tests.api.conftest import make_key
+from tests.factories import (
+    ClientFactory,
+    ContactFactory,
+    FeedbackFactory,
+    MembershipFactory,
+    MilestoneFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    TouchpointFactory,
+)
+
+ROLES = [Role.ADMIN, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROJECT_MANAGER, Role.VIEWER]
+PRINCIPALS = [*[f"role:{r}" for r in ROLES], "key:read", "key:write"]
+_n = itertools.count()
+
+
+@dataclass
+class Side:
+    org: object
+    users: dict[str, object] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, object] = field(default_factory=dict)
+
+
+def build_side(name: str) -> Side:
+    side = Side(org=OrganizationFactory(name=name))
+    for role in ROLES:
+        side.users[role] = MembershipFactory(organization=side.org, role=role).user
+    for scope in ("read", "write"):
+        side.keys[scope] = make_key(side.org, scope)
+    client = ClientFactory(organization=side.org)
+    project = ProjectFactory(
+        client=client,
+        project_manager=side.users[Role.PROJECT_MANAGER],
+        opened_at=timezone.now() - dt.timedelta(days=30),
+    )
+    side.objects = {
+        "clients": client,
+        "projects": project,
+        "contacts": ContactFactory(client=client, organization=side.org, is_primary=True),
+        "milestones": MilestoneFactory(project=project, organization=side.org, phase="assess"),
+        "touchpoints": TouchpointFactory(client=client, project=project, organization=side.org),
+        "feedback": FeedbackFactory(project=project, organization=side.org, phase="assess"),
+    }
+    return side
+
+
+def create_body(resource: str, side: Side) -> dict:
+    """A valid create body whose references point into `side`."""
+    n = next(_n)
+    o = side.objects
+    yesterday = (timezone.now() - dt.timedelta(days=1)).isoformat()
+    return {
+        "clients": {
+            "name": f"New sponsor {n}",
+            "segment": "biotech",
+            "account_manager": side.users[Role.ACCOUNT_MANAGER].email,
+        },
+        "contacts": {"client": o["clients"].pk, "name": f"Contact {n}"},
+        "projects": {
+            "client": o["clients"].pk,
+            "name": f"Project {n}",
+            "code": f"NEW-{n}",
+            "modality": "adc",
+        },
+        "milestones": {
+            "project": o["projects"].pk,
+            "phase": "plan",
+            "title": f"Milestone {n}",
+            "due_date": "2031-01-01",
+        },
+        "touchpoints": {
+            "client": o["clients"].pk,
+            "project": o["projects"].pk,
+            "kind": "call",
+            "at": yesterday,
+        },
+        "feedback": {
+            "project": o["projects"].pk,
+            "kind": "csat",
+            "score": 4,
+            "phase": "assess",
+            "responded_at": yesterday,
+        },
+    }[resource]
+
+
+PATCH_BODIES = {
+    "clients": {"notes": "patched"},
+    "contacts": {"title": "patched"},
+    "projects": {"description": "patched"},
+    "milestones": {"notes": "patched"},
+    "touchpoints": {"summary": "patched"},
+    "feedback": {"comment": "patched"},
+}
+
+# Which callers may write, per SPEC's roles (written out here, not read from the code).
+_AM_LEVEL = {"role:admin", "role:account_manager", "key:write"}
+_PM_TOO = _AM_LEVEL | {"role:project_manager"}
+MAY_WRITE = {
+    "clients": _AM_LEVEL,
+    "contacts": _AM_LEVEL,
+    "projects": _AM_LEVEL,
+    "feedback": _AM_LEVEL,
+    "milestones": _PM_TOO,
+    "touchpoints": _PM_TOO,
+}
+MAY_DELETE = {
+    "clients": {"role:admin", "key:write"},
+    "projects": {"role:admin", "key:write"},
+    "feedback": {"role:admin", "key:write"},
+    "contacts": _AM_LEVEL,
+    "milestones": _PM_TOO,
+    "touchpoints": _PM_TOO,
+}
+MAY_TRANSITION = _PM_TOO
