@@ -3,7 +3,10 @@ another organization's id simply matches nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as df
+from django import forms
 
 from journey.models import (
     Client,
@@ -23,6 +26,35 @@ from journey.models import (
     Touchpoint,
     TouchpointKind,
 )
+
+
+class IdFilter(df.NumberFilter):
+    """An id: a whole number in the database's range (anything else is a 400, not a 500)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class _UtcIsoDateTimeField(df.fields.IsoDateTimeField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return None
+        try:
+            # PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows: send UTC.
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Date-time out of range.") from None
+
+
+class DateTimeFilter(df.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC."""
+
+    field_class = _UtcIsoDateTimeField
 
 
 def _modality_filter(field: str):
@@ -54,7 +86,7 @@ class ClientFilter(df.FilterSet):
 
 
 class ContactFilter(df.FilterSet):
-    client = df.NumberFilter(field_name="client_id")
+    client = IdFilter(field_name="client_id")
     is_primary = df.BooleanFilter()
 
     class Meta:
@@ -63,7 +95,7 @@ class ContactFilter(df.FilterSet):
 
 
 class ProjectFilter(df.FilterSet):
-    client = df.NumberFilter(field_name="client_id")
+    client = IdFilter(field_name="client_id")
     segment = df.ChoiceFilter(field_name="client__segment", choices=Segment.choices)
     service_model = df.ChoiceFilter(
         field_name="client__service_model", choices=ServiceModel.choices
@@ -78,8 +110,8 @@ class ProjectFilter(df.FilterSet):
     account_manager = df.CharFilter(
         field_name="client__account_manager__email", lookup_expr="iexact", help_text="E-mail"
     )
-    opened_after = df.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = df.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = DateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = DateTimeFilter(field_name="opened_at", lookup_expr="lt")
 
     class Meta:
         model = Project
@@ -96,8 +128,8 @@ class ProjectFilter(df.FilterSet):
 
 
 class MilestoneFilter(df.FilterSet):
-    project = df.NumberFilter(field_name="project_id")
-    client = df.NumberFilter(field_name="project__client_id")
+    project = IdFilter(field_name="project_id")
+    client = IdFilter(field_name="project__client_id")
     phase = df.ChoiceFilter(choices=Phase.choices)
     completed = df.BooleanFilter(field_name="completed_at", lookup_expr="isnull", exclude=True)
     due_after = df.DateFilter(field_name="due_date", lookup_expr="gte")
@@ -112,13 +144,13 @@ class MilestoneFilter(df.FilterSet):
 
 
 class TouchpointFilter(df.FilterSet):
-    client = df.NumberFilter(field_name="client_id")
-    project = df.NumberFilter(field_name="project_id")
+    client = IdFilter(field_name="client_id")
+    project = IdFilter(field_name="project_id")
     kind = df.ChoiceFilter(choices=TouchpointKind.choices)
     senior_leader_present = df.BooleanFilter()
     by = df.CharFilter(field_name="by__email", lookup_expr="iexact")
-    at_after = df.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    at_before = df.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    at_after = DateTimeFilter(field_name="at", lookup_expr="gte")
+    at_before = DateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint
@@ -126,13 +158,13 @@ class TouchpointFilter(df.FilterSet):
 
 
 class FeedbackFilter(df.FilterSet):
-    project = df.NumberFilter(field_name="project_id")
-    client = df.NumberFilter(field_name="project__client_id")
+    project = IdFilter(field_name="project_id")
+    client = IdFilter(field_name="project__client_id")
     kind = df.ChoiceFilter(choices=FeedbackKind.choices)
     phase = df.ChoiceFilter(choices=Phase.choices)
     answered = df.BooleanFilter(field_name="score", lookup_expr="isnull", exclude=True)
-    responded_after = df.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
-    responded_before = df.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
+    responded_after = DateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = DateTimeFilter(field_name="responded_at", lookup_expr="lt")
 
     class Meta:
         model = Feedback

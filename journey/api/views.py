@@ -16,17 +16,17 @@ from journey.api.base import OrganizationViewSet
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: an object of messages per field."),
     401: OpenApiResponse(description="No valid credentials."),
-    403: OpenApiResponse(description="A read-only key, or a role that may not do this."),
-    404: OpenApiResponse(description="Not found in your organization."),
+    403: OpenApiResponse(
+        description="A read-only key, a role that may not do this, or a user in no organization."
+    ),
+    404: OpenApiResponse(description="Not found in your organization (or a page past the end)."),
 }
-READ_ERRORS = {k: ERRORS[k] for k in (401, 404)}
+READ_ERRORS = {k: ERRORS[k] for k in (401, 403, 404)}
 
 
 def crud_schema(out, in_, patch_in=None, *, tag: str):
     return extend_schema_view(
-        list=extend_schema(
-            tags=[tag], responses={200: out(many=True), **{k: ERRORS[k] for k in (400, 401)}}
-        ),
+        list=extend_schema(tags=[tag], responses={200: out(many=True), **ERRORS}),
         retrieve=extend_schema(tags=[tag], responses={200: out, **READ_ERRORS}),
         create=extend_schema(
             tags=[tag], request=in_, responses={201: out, **{k: ERRORS[k] for k in (400, 401, 403)}}
