@@ -22,12 +22,13 @@ class Perm(StrEnum):
     MEMBERS_MANAGE = "members.manage"
     EXPORT = "export"
     CORRECT_JOURNEY = "journey.correct"  # backward / skipping moves, with a reason
+    METRICS_RECOMPUTE = "metrics.recompute"  # queue a recompute (dashboard button, API)
 
 
 _ALL = frozenset(Perm)
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: _ALL,
-    Role.EXECUTIVE: frozenset({Perm.READ, Perm.EXPORT}),
+    Role.EXECUTIVE: frozenset({Perm.READ, Perm.EXPORT, Perm.METRICS_RECOMPUTE}),
     # The account manager owns the commercial relationship, so also records the
     # assessment's decision (won/lost) and may move the journey of any project.
     Role.ACCOUNT_MANAGER: frozenset(
@@ -40,11 +41,18 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MILESTONE_WRITE,
             Perm.TOUCHPOINT_WRITE,
             Perm.FEEDBACK_WRITE,
+            Perm.METRICS_RECOMPUTE,
         }
     ),
     # Project managers act only on projects they manage (checked with the object).
     Role.PROJECT_MANAGER: frozenset(
-        {Perm.READ, Perm.PROJECT_TRANSITION, Perm.MILESTONE_WRITE, Perm.TOUCHPOINT_WRITE}
+        {
+            Perm.READ,
+            Perm.PROJECT_TRANSITION,
+            Perm.MILESTONE_WRITE,
+            Perm.TOUCHPOINT_WRITE,
+            Perm.METRICS_RECOMPUTE,
+        }
     ),
     Role.VIEWER: frozenset({Perm.READ}),
 }
@@ -66,6 +74,7 @@ API_KEY_PERMS: dict[str, frozenset[Perm]] = {
             Perm.TOUCHPOINT_WRITE,
             Perm.FEEDBACK_WRITE,
             Perm.DELETE,
+            Perm.METRICS_RECOMPUTE,
         }
     ),
 }

@@ -8,6 +8,7 @@ DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS as usual.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -153,6 +154,29 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BEAT_SCHEDULE = {
+    "metrics-nightly": {
+        "task": "metrics.tasks.metrics_recompute_all_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}
+
+# --- Cache (shared by web and workers: the metrics recompute coalescing flag lives here) ------
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Metrics --------------------------------------------------------------------------------
+# Changes queue at most one recompute per organization, started this many seconds later.
+METRICS_COALESCE_SECONDS = env.int("METRICS_COALESCE_SECONDS", default=5)
+# How long the "a recompute is queued" flag lives if its task never starts (lost message).
+METRICS_PENDING_TTL = env.int("METRICS_PENDING_TTL", default=300)
+METRICS_AUTO_RECOMPUTE = env.bool("METRICS_AUTO_RECOMPUTE", default=True)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # --- Logging --------------------------------------------------------------------------------

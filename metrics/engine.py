@@ -1,0 +1,471 @@
+"""The metrics engine: every SPEC metric as set-based SQL over the journal and event tables.
+
+Each metric is one `INSERT ... SELECT` that computes all its dimensions and months at once
+(GROUP BY and window functions; no Python loop over events). The same SQL runs on
+PostgreSQL and SQLite; the few dialect differences (month of a timestamp, exact differences
+of timestamps, the UTC date) are the functions of `Dialect`. Medians are taken with window
+functions (row number and count per group, mean of the middle one or two), which is
+`percentile_cont(0.5)` on both engines, so both give identical figures.
+
+Definitions (SPEC, "Metrics"), with the readings taken where SPEC leaves room:
+- A stay in a phase starts with the journal entry that moves the project into it and ends with
+  the forward move out of it: won/advanced, or an admin correction to a later phase; `lost`
+  ends the assessment and `completed` the close-out. Cancellation, holds and resumes end
+  nothing (time on hold counts in the phase). A project counts once per phase: its first
+  forward move out of it, measured from the entry into the stay that move ends.
+- The decision is the first forward move out of assess: won (to initiate, or an admin's
+  corrected skip further) or lost.
+- Dimensions: the project's (modality, project manager) and its client's (segment, service
+  model, account manager) as they are now; a project or client without a manager does not
+  appear under that dimension. A touchpoint without a project counts in overall, segment,
+  service model and account manager only.
+- Touchpoints per active client: for a dimension value, the clients active in the month
+  through a project in that value (project dimensions) or with that value (client
+  dimensions). A month with touchpoints but no active client has no figure (no row).
+- NPS keeps promoters - detractors as numerator and the answers as denominator.
+- Client lifetime value sums contract values as recorded (a missing value counts 0),
+  whatever their currency, for every month from the first win to the computation month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+
+from accounts.models import Organization, User
+from journey.models import Client, Feedback, Milestone, PhaseTransition, Project, Touchpoint
+from metrics.models import MetricResult
+
+DAY_US = 86_400 * 1_000_000
+PHASES = ("assess", "initiate", "plan", "execute", "close_out")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    vendor: str
+
+    def month(self, col: str) -> str:
+        """'YYYY-MM' of a timestamp, in UTC."""
+        if self.vendor == "postgresql":
+            return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM')"
+        return f"strftime('%%Y-%%m', {col})"
+
+    def diff_us(self, a: str, b: str) -> str:
+        """a - b in whole microseconds, exactly."""
+        if self.vendor == "postgresql":
+            return f"(EXTRACT(EPOCH FROM ({a} - {b})) * 1000000)"
+        return f"({self._epoch_us(a)} - {self._epoch_us(b)})"
+
+    def days(self, a: str, b: str) -> str:
+        """a - b in days, as a double (the same IEEE value on both engines)."""
+        if self.vendor == "postgresql":
+            return f"(CAST({self.diff_us(a, b)} AS double precision) / {DAY_US}.0)"
+        return f"(CAST({self.diff_us(a, b)} AS REAL) / {DAY_US}.0)"
+
+    def utc_date(self, col: str) -> str:
+        if self.vendor == "postgresql":
+            return f"CAST(({col} AT TIME ZONE 'UTC') AS date)"
+        return f"date({col})"
+
+    def as_float(self, expr: str) -> str:
+        return f"CAST({expr} AS {'double precision' if self.vendor == 'postgresql' else 'REAL'})"
+
+    def next_month(self, col: str) -> str:
+        if self.vendor == "postgresql":
+            return f"to_char(to_date({col} || '-01', 'YYYY-MM-DD') + interval '1 month', 'YYYY-MM')"
+        return f"strftime('%%Y-%%m', date({col} || '-01', '+1 month'))"
+
+    @staticmethod
+    def _epoch_us(col: str) -> str:
+        # Django stores UTC as 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from strftime,
+        # the microseconds from the text (padded when there are none).
+        return (
+            f"(CAST(strftime('%%s', {col}) AS INTEGER) * 1000000"
+            f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))"
+        )
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "project": Project._meta.db_table,
+        "client": Client._meta.db_table,
+        "user": User._meta.db_table,
+        "transition": PhaseTransition._meta.db_table,
+        "milestone": Milestone._meta.db_table,
+        "touchpoint": Touchpoint._meta.db_table,
+        "feedback": Feedback._meta.db_table,
+        "result": MetricResult._meta.db_table,
+    }
+
+
+def _phase_index(col: str) -> str:
+    whens = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PHASES))
+    return f"(CASE {col} {whens} END)"
+
+
+def common_ctes(d: Dialect) -> str:
+    """CTEs every metric may use: dimensions of projects and clients, and the journal's stays."""
+    t = _tables()
+    return f"""
+    pdims AS (
+        SELECT p.id AS project_id, p.client_id, 'overall' AS dimension, 'all' AS dimension_value
+          FROM {t["project"]} p WHERE p.organization_id = %(org)s
+        UNION ALL
+        SELECT p.id, p.client_id, 'segment', c.segment
+          FROM {t["project"]} p JOIN {t["client"]} c ON c.id = p.client_id
+         WHERE p.organization_id = %(org)s
+        UNION ALL
+        SELECT p.id, p.client_id, 'service_model', c.service_model
+          FROM {t["project"]} p JOIN {t["client"]} c ON c.id = p.client_id
+         WHERE p.organization_id = %(org)s
+        UNION ALL
+        SELECT p.id, p.client_id, 'modality', p.modality
+          FROM {t["project"]} p WHERE p.organization_id = %(org)s
+        UNION ALL
+        SELECT p.id, p.client_id, 'project_manager', u.email
+          FROM {t["project"]} p JOIN {t["user"]} u ON u.id = p.project_manager_id
+         WHERE p.organization_id = %(org)s
+        UNION ALL
+        SELECT p.id, p.client_id, 'account_manager', u.email
+          FROM {t["project"]} p JOIN {t["client"]} c ON c.id = p.client_id
+          JOIN {t["user"]} u ON u.id = c.account_manager_id
+         WHERE p.organization_id = %(org)s
+    ),
+    cdims AS (
+        SELECT c.id AS client_id, 'overall' AS dimension, 'all' AS dimension_value
+          FROM {t["client"]} c WHERE c.organization_id = %(org)s
+        UNION ALL
+        SELECT c.id, 'segment', c.segment FROM {t["client"]} c WHERE c.organization_id = %(org)s
+        UNION ALL
+        SELECT c.id, 'service_model', c.service_model
+          FROM {t["client"]} c WHERE c.organization_id = %(org)s
+        UNION ALL
+        SELECT c.id, 'account_manager', u.email
+          FROM {t["client"]} c JOIN {t["user"]} u ON u.id = c.account_manager_id
+         WHERE c.organization_id = %(org)s
+    ),
+    journal AS (
+        SELECT tr.project_id, tr.seq, tr.kind, tr.from_phase, tr.to_phase, tr.at,
+               CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
+                    THEN 1 ELSE 0 END AS enters,
+               SUM(CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
+                        THEN 1 ELSE 0 END)
+                   OVER (PARTITION BY tr.project_id ORDER BY tr.seq
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stay
+          FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s
+    ),
+    stays AS (
+        SELECT project_id, stay, MIN(at) AS entered_at FROM journal GROUP BY project_id, stay
+    ),
+    leaves_all AS (
+        SELECT j.project_id, j.from_phase AS phase, j.to_phase, j.kind, j.seq,
+               j.at AS left_at, s.entered_at,
+               ROW_NUMBER() OVER (PARTITION BY j.project_id, j.from_phase ORDER BY j.seq) AS nth
+          FROM journal j
+          JOIN stays s ON s.project_id = j.project_id AND s.stay = j.stay - j.enters
+         WHERE j.kind IN ('won', 'advanced')
+            OR (j.kind = 'lost' AND j.from_phase = 'assess')
+            OR (j.kind = 'completed' AND j.from_phase = 'close_out')
+            OR (j.kind = 'corrected' AND {_phase_index("j.to_phase")} > {_phase_index("j.from_phase")})
+    ),
+    leaves AS (SELECT * FROM leaves_all WHERE nth = 1),
+    decisions AS (
+        SELECT l.project_id, l.left_at AS at,
+               CASE WHEN l.kind = 'lost' THEN 0 ELSE 1 END AS won
+          FROM leaves l WHERE l.phase = 'assess'
+    )"""
+
+
+def _insert(select_sql: str) -> str:
+    t = _tables()
+    return f"""
+    INSERT INTO {t["result"]} (organization_id, key, dimension, dimension_value, period, value,
+                               numerator, denominator, n, provisional, computed_at,
+                               created_at, updated_at)
+    SELECT %(org)s, key, dimension, dimension_value, period, value, numerator, denominator, n,
+           (provisional = 1), %(now)s, %(now)s, %(now)s
+      FROM ({select_sql}) results"""
+
+
+def _median_select(d: Dialect, samples_cte: str, key_expr: str) -> str:
+    """Median per (key, dimension, value, period) of a CTE `samples(key, dimension,
+    dimension_value, period, x)`: the mean of the middle one or two values."""
+    return f"""
+    {samples_cte},
+    ranked AS (
+        SELECT key, dimension, dimension_value, period, x,
+               ROW_NUMBER() OVER (PARTITION BY key, dimension, dimension_value, period
+                                  ORDER BY x) AS rn,
+               COUNT(*) OVER (PARTITION BY key, dimension, dimension_value, period) AS cnt
+          FROM samples
+    )
+    SELECT {key_expr} AS key, dimension, dimension_value, period, AVG(x) AS value,
+           {d.as_float("NULL")} AS numerator, {d.as_float("NULL")} AS denominator,
+           MAX(cnt) AS n, 0 AS provisional
+      FROM ranked
+     WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2)
+     GROUP BY key, dimension, dimension_value, period"""
+
+
+def statements(d: Dialect) -> list[tuple[str, str]]:
+    """(name, SQL) of every metric's INSERT ... SELECT, in the order they run."""
+    t = _tables()
+    ctes = common_ctes(d)
+    f = d.as_float
+    out: list[tuple[str, str]] = []
+
+    # Time to decision, and the median stay in each phase (period: the leaving month), and
+    # time to kick-off (initiate's stay when it ended by entering plan).
+    durations = f"""
+    WITH {ctes},
+    samples AS (
+        SELECT 'time_to_decision_days' AS key, pd.dimension, pd.dimension_value,
+               {d.month("dc.at")} AS period, {d.days("dc.at", "p.opened_at")} AS x
+          FROM decisions dc
+          JOIN {t["project"]} p ON p.id = dc.project_id
+          JOIN pdims pd ON pd.project_id = dc.project_id
+        UNION ALL
+        SELECT 'phase_duration_days.' || l.phase, pd.dimension, pd.dimension_value,
+               {d.month("l.left_at")}, {d.days("l.left_at", "l.entered_at")}
+          FROM leaves l JOIN pdims pd ON pd.project_id = l.project_id
+        UNION ALL
+        SELECT 'time_to_kickoff_days', pd.dimension, pd.dimension_value,
+               {d.month("l.left_at")}, {d.days("l.left_at", "l.entered_at")}
+          FROM leaves l JOIN pdims pd ON pd.project_id = l.project_id
+         WHERE l.phase = 'initiate' AND l.to_phase = 'plan'
+    )"""
+    out.append(("durations", _insert(_median_select(d, durations, "key"))))
+
+    out.append(
+        (
+            "win_rate",
+            _insert(f"""
+    WITH {ctes}
+    SELECT 'win_rate' AS key, pd.dimension, pd.dimension_value, {d.month("dc.at")} AS period,
+           {f("SUM(dc.won)")} / COUNT(*) AS value, {f("SUM(dc.won)")} AS numerator,
+           {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
+      FROM decisions dc JOIN pdims pd ON pd.project_id = dc.project_id
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("dc.at")}"""),
+        )
+    )
+
+    on_time = f"CASE WHEN {d.utc_date('m.completed_at')} <= m.due_date THEN 1 ELSE 0 END"
+    out.append(
+        (
+            "on_time_milestone_rate",
+            _insert(f"""
+    WITH {ctes}
+    SELECT 'on_time_milestone_rate' AS key, pd.dimension, pd.dimension_value,
+           {d.month("m.completed_at")} AS period,
+           {f(f"SUM({on_time})")} / COUNT(*) AS value, {f(f"SUM({on_time})")} AS numerator,
+           {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
+      FROM {t["milestone"]} m JOIN pdims pd ON pd.project_id = m.project_id
+     WHERE m.organization_id = %(org)s AND m.completed_at IS NOT NULL
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("m.completed_at")}"""),
+        )
+    )
+
+    answered = (
+        f"FROM {t['feedback']} fb JOIN pdims pd ON pd.project_id = fb.project_id "
+        "WHERE fb.organization_id = %(org)s AND fb.score IS NOT NULL "
+        "AND fb.responded_at IS NOT NULL"
+    )
+    out.append(
+        (
+            "csat_avg",
+            _insert(f"""
+    WITH {ctes}
+    SELECT 'csat_avg' AS key, pd.dimension, pd.dimension_value,
+           {d.month("fb.responded_at")} AS period,
+           {f("SUM(fb.score)")} / COUNT(*) AS value, {f("SUM(fb.score)")} AS numerator,
+           {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
+      {answered} AND fb.kind = 'csat'
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}"""),
+        )
+    )
+    net = "SUM(CASE WHEN fb.score >= 9 THEN 1 WHEN fb.score <= 6 THEN -1 ELSE 0 END)"
+    out.append(
+        (
+            "nps",
+            _insert(f"""
+    WITH {ctes}
+    SELECT 'nps' AS key, pd.dimension, pd.dimension_value,
+           {d.month("fb.responded_at")} AS period,
+           100.0 * {f(net)} / COUNT(*) AS value, {f(net)} AS numerator,
+           {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
+      {answered} AND fb.kind = 'nps'
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}"""),
+        )
+    )
+
+    # Touchpoints: with a project, in the project's dimensions; without, in the client's.
+    touch = f"""
+    WITH {ctes},
+    tp AS (
+        SELECT pd.dimension, pd.dimension_value, {d.month("x.at")} AS period,
+               x.senior_leader_present AS senior
+          FROM {t["touchpoint"]} x JOIN pdims pd ON pd.project_id = x.project_id
+         WHERE x.organization_id = %(org)s AND x.project_id IS NOT NULL
+        UNION ALL
+        SELECT cd.dimension, cd.dimension_value, {d.month("x.at")},
+               x.senior_leader_present
+          FROM {t["touchpoint"]} x JOIN cdims cd ON cd.client_id = x.client_id
+         WHERE x.organization_id = %(org)s AND x.project_id IS NULL
+    ),
+    tp_counts AS (
+        SELECT dimension, dimension_value, period, COUNT(*) AS touches,
+               SUM(CASE WHEN senior THEN 1 ELSE 0 END) AS senior_touches
+          FROM tp GROUP BY dimension, dimension_value, period
+    ),
+    ended AS (
+        SELECT project_id, MIN(at) AS ended_at FROM {t["transition"]}
+         WHERE organization_id = %(org)s AND to_status IN ('lost', 'completed', 'cancelled')
+         GROUP BY project_id
+    ),
+    spans AS (
+        SELECT p.id AS project_id, p.client_id, {d.month("p.opened_at")} AS first_month,
+               CASE WHEN e.ended_at IS NULL THEN NULL ELSE {d.month("e.ended_at")} END
+                   AS last_month
+          FROM {t["project"]} p LEFT JOIN ended e ON e.project_id = p.id
+         WHERE p.organization_id = %(org)s
+    ),
+    active AS (
+        SELECT c.dimension, c.dimension_value, c.period, COUNT(DISTINCT s.client_id) AS clients
+          FROM tp_counts c
+          JOIN pdims pd ON pd.dimension = c.dimension AND pd.dimension_value = c.dimension_value
+          JOIN spans s ON s.project_id = pd.project_id
+         WHERE s.first_month <= c.period AND (s.last_month IS NULL OR s.last_month >= c.period)
+         GROUP BY c.dimension, c.dimension_value, c.period
+    )"""
+    out.append(
+        (
+            "touchpoints",
+            _insert(f"""
+    {touch}
+    SELECT 'touchpoints_per_active_client' AS key, c.dimension, c.dimension_value, c.period,
+           {f("c.touches")} / a.clients AS value, {f("c.touches")} AS numerator,
+           {f("a.clients")} AS denominator, c.touches AS n, 0 AS provisional
+      FROM tp_counts c JOIN active a ON a.dimension = c.dimension
+       AND a.dimension_value = c.dimension_value AND a.period = c.period
+     WHERE a.clients > 0
+    UNION ALL
+    SELECT 'senior_touch_rate', c.dimension, c.dimension_value, c.period,
+           {f("c.senior_touches")} / c.touches, {f("c.senior_touches")}, {f("c.touches")},
+           c.touches, 0
+      FROM tp_counts c"""),
+        )
+    )
+
+    # Repeat business: a completion whose client wins another project within 365 days.
+    year_us = 365 * DAY_US
+    out.append(
+        (
+            "repeat_business_rate",
+            _insert(f"""
+    WITH {ctes},
+    completions AS (
+        SELECT l.project_id, p.client_id, l.left_at AS at,
+               CASE WHEN EXISTS (
+                   SELECT 1 FROM decisions w JOIN {t["project"]} q ON q.id = w.project_id
+                    WHERE w.won = 1 AND q.client_id = p.client_id AND q.id <> p.id
+                      AND {d.diff_us("w.at", "l.left_at")} > 0
+                      AND {d.diff_us("w.at", "l.left_at")} <= {year_us}
+               ) THEN 1 ELSE 0 END AS is_repeat,
+               CASE WHEN {d.diff_us("%(now)s", "l.left_at")} < {year_us}
+                    THEN 1 ELSE 0 END AS window_open
+          FROM leaves l JOIN {t["project"]} p ON p.id = l.project_id
+         WHERE l.phase = 'close_out' AND l.kind = 'completed'
+    )
+    SELECT 'repeat_business_rate' AS key, pd.dimension, pd.dimension_value,
+           {d.month("cp.at")} AS period,
+           {f("SUM(cp.is_repeat)")} / COUNT(*) AS value, {f("SUM(cp.is_repeat)")} AS numerator,
+           {f("COUNT(*)")} AS denominator, COUNT(*) AS n,
+           MAX(cp.window_open) AS provisional
+      FROM completions cp JOIN pdims pd ON pd.project_id = cp.project_id
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("cp.at")}"""),
+        )
+    )
+
+    # Client lifetime value: every month from the first win to now, cumulative.
+    out.append(
+        (
+            "client_lifetime_value",
+            _insert(f"""
+    WITH RECURSIVE {ctes},
+    won AS (
+        SELECT pd.dimension, pd.dimension_value, pd.client_id, {d.month("dc.at")} AS month,
+               COALESCE(p.contract_value, 0) AS value
+          FROM decisions dc JOIN {t["project"]} p ON p.id = dc.project_id
+          JOIN pdims pd ON pd.project_id = dc.project_id
+         WHERE dc.won = 1
+    ),
+    months AS (
+        SELECT MIN(month) AS month FROM won
+        UNION ALL
+        SELECT {d.next_month("month")} FROM months WHERE month < %(now_month)s
+    ),
+    firsts AS (
+        SELECT dimension, dimension_value, client_id, MIN(month) AS month
+          FROM won GROUP BY dimension, dimension_value, client_id
+    ),
+    steps AS (
+        SELECT dimension, dimension_value, month, SUM(value) AS dv, 0 AS dc
+          FROM won GROUP BY dimension, dimension_value, month
+        UNION ALL
+        SELECT dimension, dimension_value, month, 0, COUNT(*)
+          FROM firsts GROUP BY dimension, dimension_value, month
+    ),
+    step AS (
+        SELECT dimension, dimension_value, month, SUM(dv) AS dv, SUM(dc) AS dc
+          FROM steps GROUP BY dimension, dimension_value, month
+    ),
+    grid AS (
+        SELECT f.dimension, f.dimension_value, m.month
+          FROM (SELECT dimension, dimension_value, MIN(month) AS first_month FROM firsts
+                 GROUP BY dimension, dimension_value) f
+          JOIN months m ON m.month >= f.first_month AND m.month IS NOT NULL
+    ),
+    cumulative AS (
+        SELECT g.dimension, g.dimension_value, g.month,
+               SUM(COALESCE(s.dv, 0)) OVER w AS total, SUM(COALESCE(s.dc, 0)) OVER w AS clients
+          FROM grid g LEFT JOIN step s ON s.dimension = g.dimension
+           AND s.dimension_value = g.dimension_value AND s.month = g.month
+        WINDOW w AS (PARTITION BY g.dimension, g.dimension_value ORDER BY g.month
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    SELECT 'client_lifetime_value' AS key, dimension, dimension_value, month AS period,
+           {f("total")} / clients AS value, {f("total")} AS numerator,
+           {f("clients")} AS denominator, clients AS n, 0 AS provisional
+      FROM cumulative WHERE clients > 0"""),
+        )
+    )
+    return out
+
+
+def dialect() -> Dialect:
+    return Dialect(connection.vendor)
+
+
+def recompute(*, organization_id: int, now: dt.datetime) -> int:
+    """Delete and rewrite one organization's results. The caller holds the transaction."""
+    d = dialect()
+    adapt = connection.ops.adapt_datetimefield_value
+    params = {
+        "org": organization_id,
+        "now": adapt(now),
+        "now_month": now.astimezone(dt.UTC).strftime("%Y-%m"),
+    }
+    table = MetricResult._meta.db_table
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
+        for _name, sql in statements(d):
+            cursor.execute(sql, params)
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+def organization_ids() -> list[int]:
+    return list(Organization.objects.order_by("pk").values_list("pk", flat=True))
