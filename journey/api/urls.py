@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from journey.api import views
+from metrics.api import views as metric_views
 
 router = SimpleRouter()
 router.register("clients", views.ClientViewSet, basename="client")
@@ -11,6 +12,8 @@ router.register("projects", views.ProjectViewSet, basename="project")
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("touchpoints", views.TouchpointViewSet, basename="touchpoint")
 router.register("feedback", views.FeedbackViewSet, basename="feedback")
+router.register("metrics", metric_views.MetricViewSet, basename="metric")
+router.register("metric-runs", metric_views.MetricRunViewSet, basename="metric-run")
 
 app_name = "api"
 urlpatterns = [

@@ -31,6 +31,7 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from metrics.services import metrics_request_recompute
 
 CLIENT_FIELDS = {
     "name",
@@ -101,7 +102,9 @@ def client_update(*, actor: Actor, client_id: int, **data: Any) -> Client:
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.CLIENT_WRITE)
     values = _clean_client_values(actor, data, creating=False)
-    return update_audited(client, values, actor=actor)
+    result = update_audited(client, values, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -109,6 +112,7 @@ def client_delete(*, actor: Actor, client_id: int) -> None:
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.DELETE)
     delete_audited(client, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
 
 
 # --- contacts -------------------------------------------------------------------------------

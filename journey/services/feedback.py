@@ -31,6 +31,7 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from metrics.services import metrics_request_recompute
 
 SCORE_RANGES = {FeedbackKind.CSAT: (1, 5), FeedbackKind.NPS: (0, 10)}
 FIELDS = {"project", "kind", "score", "phase", "responded_at", "contact", "comment"}
@@ -130,7 +131,9 @@ def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
     """Record a score (with `responded_at`) or create a request to a contact (no score)."""
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, None)
-    return create_audited(Feedback(**values), actor=actor)
+    result = create_audited(Feedback(**values), actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -138,7 +141,9 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Any) -> Feedback:
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)
-    return update_audited(feedback, values, actor=actor)
+    result = update_audited(feedback, values, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -146,3 +151,4 @@ def feedback_delete(*, actor: Actor, feedback_id: int) -> None:
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.DELETE)
     delete_audited(feedback, actor=actor)
+    metrics_request_recompute(organization=actor.organization)

@@ -24,6 +24,7 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from metrics.services import metrics_request_recompute
 
 FIELDS = {"project", "phase", "title", "due_date", "completed_at", "notes"}
 
@@ -84,7 +85,9 @@ def _clean(actor: Actor, data: dict[str, Any], current: Milestone | None) -> dic
 def milestone_create(*, actor: Actor, **data: Any) -> Milestone:
     values = _clean(actor, data, None)
     actor.require(Perm.MILESTONE_WRITE, project=values["project"])
-    return create_audited(Milestone(**values), actor=actor)
+    result = create_audited(Milestone(**values), actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -94,7 +97,9 @@ def milestone_update(*, actor: Actor, milestone_id: int, **data: Any) -> Milesto
     values = _clean(actor, data, milestone)
     if "project" in values:
         actor.require(Perm.MILESTONE_WRITE, project=values["project"])
-    return update_audited(milestone, values, actor=actor)
+    result = update_audited(milestone, values, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 def milestone_complete(
@@ -110,3 +115,4 @@ def milestone_delete(*, actor: Actor, milestone_id: int) -> None:
     milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
     actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
     delete_audited(milestone, actor=actor)
+    metrics_request_recompute(organization=actor.organization)

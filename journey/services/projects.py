@@ -35,6 +35,7 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from metrics.services import metrics_request_recompute
 
 EDITABLE_FIELDS = {
     "client",
@@ -131,6 +132,7 @@ def project_open(
             note="Assessment started.",
         )
     )
+    metrics_request_recompute(organization=actor.organization)
     return project
 
 
@@ -139,7 +141,9 @@ def project_update(*, actor: Actor, project_id: int, **data: Any) -> Project:
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.PROJECT_WRITE)
     values = _clean_project_values(actor, data, creating=False)
-    return update_audited(project, values, actor=actor)
+    result = update_audited(project, values, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -147,3 +151,4 @@ def project_delete(*, actor: Actor, project_id: int, reason: str = "") -> None:
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.DELETE)
     delete_audited(project, actor=actor, reason=reason)
+    metrics_request_recompute(organization=actor.organization)

@@ -22,6 +22,7 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from metrics.services import metrics_request_recompute
 
 FIELDS = {"client", "project", "kind", "at", "by", "senior_leader_present", "summary"}
 
@@ -66,7 +67,9 @@ def touchpoint_create(*, actor: Actor, **data: Any) -> Touchpoint:
     """Log an interaction; `by` defaults to the acting user (none for an API key)."""
     values = _clean(actor, data, None)
     actor.require(Perm.TOUCHPOINT_WRITE, project=values.get("project"))
-    return create_audited(Touchpoint(**values), actor=actor)
+    result = create_audited(Touchpoint(**values), actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -76,7 +79,9 @@ def touchpoint_update(*, actor: Actor, touchpoint_id: int, **data: Any) -> Touch
     values = _clean(actor, data, touchpoint)
     if "project" in values:
         actor.require(Perm.TOUCHPOINT_WRITE, project=values["project"])
-    return update_audited(touchpoint, values, actor=actor)
+    result = update_audited(touchpoint, values, actor=actor)
+    metrics_request_recompute(organization=actor.organization)
+    return result
 
 
 @transaction.atomic
@@ -84,3 +89,4 @@ def touchpoint_delete(*, actor: Actor, touchpoint_id: int) -> None:
     touchpoint = touchpoint_get(organization=actor.organization, touchpoint_id=touchpoint_id)
     actor.require(Perm.TOUCHPOINT_WRITE, project=touchpoint.project)
     delete_audited(touchpoint, actor=actor)
+    metrics_request_recompute(organization=actor.organization)

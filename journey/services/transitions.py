@@ -15,6 +15,7 @@ from journey.errors import JourneyError
 from journey.models import Phase, PhaseTransition, Project, ProjectStatus, TransitionKind
 from journey.selectors import project_get
 from journey.services._common import require_aware, require_not_future, save_checked
+from metrics.services import metrics_request_recompute
 
 # What `to` may name besides a phase.
 STATUS_TARGETS = ("lost", "completed", "cancelled", "on_hold", "active")
@@ -204,4 +205,5 @@ def project_transition(
         changes["status"] = [project.status, move.to_status]
     project.phase, project.status, project.journal_seq = move.to_phase, move.to_status, seq + 1
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
+    metrics_request_recompute(organization=actor.organization)
     return project
