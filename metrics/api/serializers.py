@@ -27,7 +27,7 @@ class MetricOut(serializers.ModelSerializer):
 
 
 class MetricRunOut(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
 
     class Meta:
         model = MetricRun

@@ -13,8 +13,10 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
+from metrics.models import MetricRun
 from tests.api.world import (
     MAY_DELETE,
+    MAY_RECOMPUTE,
     MAY_TRANSITION,
     MAY_WRITE,
     PATCH_BODIES,
@@ -49,6 +51,8 @@ def classify(path: str, method: str) -> tuple[str, str]:
     }
     if shape in kinds and (len(parts) == 1 or parts[1] == "{id}"):
         return resource, kinds[shape]
+    if resource == "metrics" and parts[1:] == ["recompute"] and method == "POST":
+        return resource, "recompute"
     if (
         len(parts) == 3
         and parts[1] == "{id}"
@@ -59,7 +63,7 @@ def classify(path: str, method: str) -> tuple[str, str]:
 
 
 def test_every_operation_is_covered():
-    assert len(OPERATIONS) >= 32
+    assert len(OPERATIONS) >= 36
     for path, method in OPERATIONS:
         classify(path, method)
 
@@ -111,6 +115,12 @@ def test_isolation_matrix(world, path, method, who, target):
     if kind == "list":
         response = client.get(url, {"page_size": 200})
         assert response.status_code == 200, response.content
+        if resource == "metrics":  # figures have no id: each side's row carries a marker
+            values = {row["dimension_value"] for row in response.json()["results"]}
+            assert other.objects["metrics"].dimension_value not in values
+            if target == "own":
+                assert obj.dimension_value in values
+            return
         ids = {row["id"] for row in response.json()["results"]}
         other_ids = set(type(obj).objects.for_organization(other.org).values_list("pk", flat=True))
         assert not ids & other_ids
@@ -132,6 +142,18 @@ def test_isolation_matrix(world, path, method, who, target):
         assert fingerprint(other) == before_other
         return
 
+    if kind == "recompute":
+        # No id in the URL: the caller's organization is the only one it can touch.
+        response = client.post(url)
+        assert response.status_code == (202 if who in MAY_RECOMPUTE else 403), response.content
+        other_run_ids = set(
+            MetricRun.objects.for_organization(other.org).values_list("pk", flat=True)
+        )
+        if response.status_code == 202:
+            assert response.json()["run"]["id"] not in other_run_ids
+        assert fingerprint(other) == before_other
+        return
+
     if target == "other":
         send = {
             "retrieve": client.get,
@@ -140,9 +162,10 @@ def test_isolation_matrix(world, path, method, who, target):
             "partial_update": client.patch,
             "transition": client.post,
         }[kind]
-        body = {"partial_update": PATCH_BODIES[resource], "transition": {"to": "initiate"}}.get(
-            kind
-        )
+        body = {
+            "partial_update": PATCH_BODIES.get(resource),
+            "transition": {"to": "initiate"},
+        }.get(kind)
         response = send(url, body, format="json") if body else send(url)
         assert response.status_code == 404, response.content
         assert response.json() == {"detail": "Not found."}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.models import Role
+from metrics.models import MetricResult, MetricRun
 from tests.api.conftest import make_key
 from tests.factories import (
     ClientFactory,
@@ -53,6 +54,20 @@ def build_side(name: str) -> Side:
         "milestones": MilestoneFactory(project=project, organization=side.org, phase="assess"),
         "touchpoints": TouchpointFactory(client=client, project=project, organization=side.org),
         "feedback": FeedbackFactory(project=project, organization=side.org, phase="assess"),
+        # A stored figure marked with the organization, so a list can tell whose it is.
+        "metrics": MetricResult.objects.create(
+            organization=side.org,
+            key="win_rate",
+            dimension="overall",
+            dimension_value=f"marker-{side.org.slug}",
+            period="2026-01",
+            value=0.5,
+            numerator=1,
+            denominator=2,
+            n=2,
+            computed_at=timezone.now(),
+        ),
+        "metric-runs": MetricRun.objects.create(organization=side.org, trigger="request"),
     }
     return side
 
@@ -116,6 +131,9 @@ MAY_WRITE = {
     "feedback": _AM_LEVEL,
     "milestones": _PM_TOO,
     "touchpoints": _PM_TOO,
+    # Read-only resources: no create, update or delete operations exist.
+    "metrics": set(),
+    "metric-runs": set(),
 }
 MAY_DELETE = {
     "clients": {"role:admin", "key:write"},
@@ -126,3 +144,5 @@ MAY_DELETE = {
     "touchpoints": _PM_TOO,
 }
 MAY_TRANSITION = _PM_TOO
+# Queuing a recompute changes no data: every role but viewer, and write keys.
+MAY_RECOMPUTE = _PM_TOO | {"role:executive"}
