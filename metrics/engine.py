@@ -30,8 +30,10 @@ Definitions (SPEC, "Metrics"), with the readings taken where SPEC leaves room:
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 
 from accounts.models import Organization, User
@@ -464,6 +466,8 @@ def recompute(*, organization_id: int, now: dt.datetime) -> int:
         for _name, sql in statements(d):
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0)
+            if settings.METRICS_STATEMENT_DELAY:
+                time.sleep(settings.METRICS_STATEMENT_DELAY)
     return written
 
 

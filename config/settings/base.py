@@ -155,6 +155,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# An unacknowledged task (its worker died) goes back to the queue after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 CELERY_BEAT_SCHEDULE = {
     "metrics-nightly": {
         "task": "metrics.tasks.metrics_recompute_all_task",
@@ -165,7 +170,11 @@ CELERY_BEAT_SCHEDULE = {
 # --- Cache (shared by web and workers: the metrics recompute coalescing flag lives here) ------
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cdmo"),
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -177,6 +186,9 @@ METRICS_COALESCE_SECONDS = env.int("METRICS_COALESCE_SECONDS", default=5)
 # How long the "a recompute is queued" flag lives if its task never starts (lost message).
 METRICS_PENDING_TTL = env.int("METRICS_PENDING_TTL", default=300)
 METRICS_AUTO_RECOMPUTE = env.bool("METRICS_AUTO_RECOMPUTE", default=True)
+# Test seam for the worker-crash test only: a pause between the engine's statements, inside
+# the recompute's transaction, so a test can kill a worker in the middle of one.
+METRICS_STATEMENT_DELAY = env.float("METRICS_STATEMENT_DELAY", default=0.0)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # --- Logging --------------------------------------------------------------------------------
