@@ -11,13 +11,14 @@ PORT ?= 8000
 # A local server: DEBUG on (it also allows the built-in development secret key).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install run migrate demo test test-fast lint format clean
+.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test       set up and run the whole test suite (+ ruff and migration checks)"
 	@echo "make test-fast  the suite without the slow tests"
 	@echo "make lint       ruff and makemigrations --check only"
+	@echo "make bench-pages  server time of the dashboard and the lists on the demo data (SQLite)"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -34,7 +35,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
-run: demo
+run: demo assets
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting a Celery worker"; \
 		$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2 & \
@@ -49,7 +50,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-test: lint
+test: lint assets chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -58,6 +59,31 @@ test-fast: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Front-end libraries come from the npm registry (pinned in package.json + package-lock.json)
+# and are copied into static/vendor/ (git-ignored). Without npm the dashboard's charts fall
+# back to their tables.
+ASSETS := static/vendor/chart.umd.min.js
+$(ASSETS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && mkdir -p static/vendor && \
+		cp node_modules/chart.js/dist/chart.umd.min.js $(ASSETS); \
+	else echo "WARNING: npm not found: the dashboard charts fall back to their tables"; fi
+
+assets: $(ASSETS)
+
+# The browser tests drive Debian's Chromium with Playwright; install it when we can.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium (Debian package) for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| echo "WARNING: could not install Chromium: the browser tests will be skipped"; \
+		else echo "WARNING: /usr/bin/chromium is missing (needs root + apt-get): the browser tests will be skipped"; fi; \
+	fi
+
+bench-pages: install assets
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

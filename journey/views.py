@@ -1,26 +1,671 @@
-"""Browser views. Thin: resolve the organization, call selectors/services, render."""
+"""Browser views. Thin: resolve the organization once, call selectors and services, render a
+full page, or for htmx requests just the partial the page includes."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from journey.models import Phase
-from journey.selectors import client_list, project_list, project_phase_counts
+from accounts.errors import DomainError, PermissionDeniedError
+from accounts.models import Role
+from accounts.permissions import Actor, Perm
+from journey import services
+from journey.forms import (
+    ClientFilter,
+    ClientForm,
+    ContactForm,
+    MilestoneForm,
+    ProjectFilter,
+    ProjectForm,
+    TouchpointForm,
+    TransitionForm,
+    add_domain_error,
+)
+from journey.models import (
+    Phase,
+    PhaseTransition,
+    Project,
+    ProjectStatus,
+    Touchpoint,
+    TransitionKind,
+)
+from journey.selectors import (
+    client_get,
+    client_list,
+    contact_get,
+    contact_list,
+    feedback_list,
+    milestone_get,
+    milestone_list,
+    phase_spans,
+    project_get,
+    project_list,
+    project_phase_counts,
+    project_timeline,
+    touchpoint_list,
+)
+
+PAGE_SIZE = 25
+OPEN = [ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD]
 
 
-@login_required
-@vary_on_headers("HX-Request")
+def org_view(view):
+    """Logged in, a member of the active organization; `request.actor` set once.
+
+    A role that may not do something gets a 403 page; another organization's id is a 404
+    (the selectors raise it), exactly like a missing one.
+    """
+
+    @login_required
+    @vary_on_headers("HX-Request")
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.organization is None:
+            return render(request, "journey/no_organization.html", status=403)
+        request.actor = Actor(
+            organization=request.organization,
+            user=request.user,
+            role=request.membership.role,
+            label=request.user.email,
+        )
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDeniedError as exc:
+            return render(request, "403.html", {"message": exc.message}, status=403)
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def wants_partial(request: HttpRequest, target: str) -> bool:
+    return bool(request.htmx) and request.htmx.target == target and not request.htmx.boosted
+
+
+# --- overview -------------------------------------------------------------------------------
+@org_view
 def home(request: HttpRequest) -> HttpResponse:
-    org = request.organization
-    if org is None:
-        return render(request, "journey/no_organization.html", status=403)
+    org, actor = request.organization, request.actor
     counts = project_phase_counts(organization=org)
+    projects = project_list(organization=org)
+    mine = []
+    if actor.role == Role.PROJECT_MANAGER:
+        mine = list(projects.filter(project_manager=request.user, status__in=OPEN)[:8])
     context = {
-        "phase_counts": [(Phase(p).label, n) for p, n in counts.items()],
+        "phase_counts": [(p, Phase(p).label, n) for p, n in counts.items()],
+        "open_total": sum(counts.values()),
         "client_count": client_list(organization=org).count(),
-        "recent_projects": list(project_list(organization=org)[:10]),
+        "recent_projects": list(projects[:10]),
+        "my_projects": mine,
+        "can_add_client": actor.may(Perm.CLIENT_WRITE),
     }
     return render(request, "journey/home.html", context)
+
+
+# --- clients --------------------------------------------------------------------------------
+@org_view
+def clients(request: HttpRequest) -> HttpResponse:
+    org = request.organization
+    last_touch = (
+        Touchpoint.objects.for_organization(org)
+        .filter(client=OuterRef("pk"))
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    queryset = client_list(organization=org).annotate(last_touch_at=Subquery(last_touch))
+    filters = ClientFilter(request.GET or None, queryset=queryset, organization=org)
+    page = paginate(request, filters.qs)
+    context = {
+        "filters": filters,
+        "page": page,
+        "filtered": any(request.GET.get(k) for k in filters.filters),
+        "can_add": request.actor.may(Perm.CLIENT_WRITE),
+    }
+    if wants_partial(request, "results"):
+        return render(request, "journey/clients/_results.html", context)
+    return render(request, "journey/clients/list.html", context)
+
+
+@dataclass
+class Event:
+    """One line of a timeline: a touchpoint, a journey move or a feedback answer."""
+
+    at: object
+    kind: str
+    title: str
+    note: str = ""
+    by: str = ""
+    project: Project | None = None
+    css: str = ""
+
+
+def _transition_title(t: PhaseTransition) -> str:
+    to = Phase(t.to_phase).label
+    frm = Phase(t.from_phase).label if t.from_phase else ""
+    return {
+        TransitionKind.OPENED: "Assessment started",
+        TransitionKind.WON: "Won: moved to initiate",
+        TransitionKind.ADVANCED: f"Moved from {frm.lower()} to {to.lower()}",
+        TransitionKind.LOST: "Lost at assessment",
+        TransitionKind.COMPLETED: "Completed",
+        TransitionKind.CANCELLED: f"Cancelled in {to.lower()}",
+        TransitionKind.ON_HOLD: f"Put on hold in {to.lower()}",
+        TransitionKind.RESUMED: f"Resumed in {to.lower()}",
+        TransitionKind.CORRECTED: f"Corrected from {frm.lower()} to {to.lower()}",
+    }.get(t.kind, t.kind)
+
+
+def _client_activity(request: HttpRequest, client, form: TouchpointForm | None = None) -> dict:
+    """The client page's activity section: the log-touchpoint form and the timeline."""
+    org, actor = request.organization, request.actor
+    projects = list(project_list(organization=org).filter(client=client))
+    if actor.role == Role.PROJECT_MANAGER:
+        loggable = [p for p in projects if actor.has(Perm.TOUCHPOINT_WRITE, project=p)]
+        can_log = bool(loggable)
+    else:
+        loggable = projects
+        can_log = actor.has(Perm.TOUCHPOINT_WRITE)
+    if can_log and form is None:
+        form = TouchpointForm(organization=org, client=client, projects=loggable)
+    events: list[Event] = []
+    for tp in touchpoint_list(organization=org, client_id=client.pk)[:40]:
+        events.append(
+            Event(
+                tp.at,
+                "touchpoint",
+                tp.get_kind_display()
+                + (" · senior leader present" if tp.senior_leader_present else ""),
+                tp.summary,
+                tp.by.get_full_name() if tp.by else "",
+                tp.project,
+                "kind-touchpoint",
+            )
+        )
+    moves = (
+        PhaseTransition.objects.for_organization(org)
+        .filter(project__client=client)
+        .select_related("project", "by")
+        .order_by("-at", "-id")[:40]
+    )
+    for t in moves:
+        events.append(
+            Event(
+                t.at,
+                "transition",
+                _transition_title(t),
+                t.note,
+                t.by.get_full_name() if t.by else "",
+                t.project,
+                f"kind-{t.kind}",
+            )
+        )
+    for fb in feedback_list(organization=org).filter(project__client=client, score__isnull=False)[
+        :20
+    ]:
+        events.append(
+            Event(
+                fb.responded_at,
+                "feedback",
+                f"{fb.kind.upper()} {fb.score} at {Phase(fb.phase).label.lower()}",
+                fb.comment,
+                fb.contact.name if fb.contact else "",
+                fb.project,
+                "kind-feedback",
+            )
+        )
+    events.sort(key=lambda e: e.at, reverse=True)
+    return {
+        "client": client,
+        "projects": projects,
+        "events": events[:60],
+        "touchpoint_form": form if can_log else None,
+    }
+
+
+@org_view
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    client = client_get(organization=org, client_id=client_id)
+    context = _client_activity(request, client)
+    context.update(
+        {
+            "contacts": list(contact_list(organization=org, client_id=client.pk)),
+            "can_edit": actor.may(Perm.CLIENT_WRITE),
+            "can_edit_contacts": actor.may(Perm.CONTACT_WRITE),
+            "can_open_project": actor.may(Perm.PROJECT_WRITE),
+        }
+    )
+    return render(request, "journey/clients/detail.html", context)
+
+
+@org_view
+@require_POST
+def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    client = client_get(organization=org, client_id=client_id)
+    if not actor.may(Perm.TOUCHPOINT_WRITE):
+        raise PermissionDeniedError()
+    projects = list(project_list(organization=org).filter(client=client))
+    form = TouchpointForm(request.POST, organization=org, client=client, projects=projects)
+    if form.is_valid():
+        try:
+            services.touchpoint_create(actor=actor, **form.service_data())
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Touchpoint logged.")
+                return redirect("client_detail", client_id=client.pk)
+            context = _client_activity(request, client)
+            context["logged"] = True
+            return render(request, "journey/clients/_activity.html", context)
+    context = _client_activity(request, client, form=form)
+    template = "journey/clients/_activity.html" if request.htmx else "journey/clients/detail.html"
+    if not request.htmx:
+        context["contacts"] = list(contact_list(organization=org, client_id=client.pk))
+    return render(request, template, context)
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def client_create(request: HttpRequest) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    actor.require(Perm.CLIENT_WRITE)
+    form = ClientForm(request.POST or None, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = services.client_create(actor=actor, **form.service_data())
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Client {client.name} created.")
+            return redirect("client_detail", client_id=client.pk)
+    return render(request, "journey/clients/form.html", {"form": form, "client": None})
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    client = client_get(organization=org, client_id=client_id)
+    actor.require(Perm.CLIENT_WRITE)
+    form = ClientForm(
+        request.POST or None, organization=org, initial=ClientForm.initial_for(client)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(actor=actor, client_id=client.pk, **form.service_data())
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Client saved.")
+            return redirect("client_detail", client_id=client.pk)
+    return render(request, "journey/clients/form.html", {"form": form, "client": client})
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, client_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    client = client_get(organization=org, client_id=client_id)
+    actor.require(Perm.CONTACT_WRITE)
+    form = ContactForm(request.POST or None, organization=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_create(actor=actor, client=client.pk, **form.cleaned_data)
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Contact added.")
+            return redirect("client_detail", client_id=client.pk)
+    return render(request, "journey/clients/contact_form.html", {"form": form, "client": client})
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    contact = contact_get(organization=org, contact_id=contact_id)
+    actor.require(Perm.CONTACT_WRITE)
+    initial = {f: getattr(contact, f) for f in ("name", "email", "title", "phone", "is_primary")}
+    form = ContactForm(request.POST or None, organization=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(actor=actor, contact_id=contact.pk, **form.cleaned_data)
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Contact saved.")
+            return redirect("client_detail", client_id=contact.client_id)
+    return render(
+        request,
+        "journey/clients/contact_form.html",
+        {"form": form, "client": contact.client, "contact": contact},
+    )
+
+
+# --- projects -------------------------------------------------------------------------------
+def _project_rows(request: HttpRequest) -> QuerySet[Project]:
+    today = timezone.now().date()
+    return project_list(organization=request.organization).annotate(
+        overdue_count=Count(
+            "milestones",
+            filter=Q(milestones__completed_at__isnull=True, milestones__due_date__lt=today),
+        )
+    )
+
+
+@org_view
+def projects(request: HttpRequest, mine: bool = False) -> HttpResponse:
+    org = request.organization
+    queryset = _project_rows(request)
+    if mine:
+        queryset = queryset.filter(project_manager=request.user)
+    data = request.GET.copy()
+    if mine and "status" not in data:
+        data["status"] = "open"
+    filters = ProjectFilter(data, queryset=queryset, organization=org)
+    page = paginate(request, filters.qs)
+    context = {
+        "filters": filters,
+        "page": page,
+        "mine": mine,
+        "filtered": any(request.GET.get(k) for k in filters.filters),
+        "can_add": request.actor.may(Perm.PROJECT_WRITE),
+    }
+    if wants_partial(request, "results"):
+        return render(request, "journey/projects/_results.html", context)
+    return render(request, "journey/projects/list.html", context)
+
+
+def my_projects(request: HttpRequest) -> HttpResponse:
+    return projects(request, mine=True)
+
+
+BOARD_CARDS_PER_COLUMN = 40
+
+
+@org_view
+def board(request: HttpRequest) -> HttpResponse:
+    mine = request.GET.get("mine") == "1"
+    queryset = _project_rows(request).filter(status__in=OPEN).order_by("phase_entered_at", "id")
+    if mine:
+        queryset = queryset.filter(project_manager=request.user)
+    columns = {p: [] for p in Phase.order()}
+    for project in queryset:
+        columns[project.phase].append(project)
+    context = {
+        "columns": [
+            {
+                "phase": p,
+                "label": Phase(p).label,
+                "count": len(items),
+                "cards": items[:BOARD_CARDS_PER_COLUMN],
+                "hidden": max(0, len(items) - BOARD_CARDS_PER_COLUMN),
+            }
+            for p, items in columns.items()
+        ],
+        "mine": mine,
+        "now": timezone.now(),
+    }
+    return render(request, "journey/board.html", context)
+
+
+MOVE_LABELS = {"on_hold": "Put on hold", "active": "Resume", "cancelled": "Cancel project"}
+
+
+def move_choices(project: Project, actor: Actor) -> list[dict]:
+    """The moves the service allows this actor, labelled for buttons."""
+    out = []
+    for target in services.allowed_moves(project, actor=actor):
+        if target == Phase.INITIATE and project.phase == Phase.ASSESS:
+            label, style = "Won → Initiate", "primary"
+        elif target in Phase.values:
+            label, style = f"Advance to {Phase(target).label}", "primary"
+        elif target == "lost":
+            label, style = "Lost", "danger"
+        elif target == "completed":
+            label, style = "Complete project", "primary"
+        else:
+            label, style = MOVE_LABELS[target], "danger" if target == "cancelled" else ""
+        out.append({"to": target, "label": label, "style": style})
+    return out
+
+
+def _journey_context(request: HttpRequest, project: Project, form=None) -> dict:
+    org, actor = request.organization, request.actor
+    timeline = list(project_timeline(organization=org, project_id=project.pk))
+    spans = phase_spans(timeline)
+    strip = []
+    for phase in Phase.order():
+        stays = [s for s in spans if s.phase == phase]
+        total = sum(
+            ((s.left_at or timezone.now()) - s.entered_at).total_seconds() / 86400 for s in stays
+        )
+        strip.append(
+            {
+                "phase": phase,
+                "label": Phase(phase).label,
+                "entered": stays[0].entered_at if stays else None,
+                "left": stays[-1].left_at if stays else None,
+                "days": total if stays else None,
+                "current": phase == project.phase and project.is_open,
+                "done": bool(stays) and not (phase == project.phase and project.is_open),
+            }
+        )
+    longest = max((s.duration_days or 0 for s in spans), default=0) or 1
+    can_correct = actor.has(Perm.CORRECT_JOURNEY) and project.is_open
+    return {
+        "project": project,
+        "timeline": timeline,
+        "spans": [
+            {
+                "span": s,
+                "label": Phase(s.phase).label,
+                "days": s.duration_days
+                if s.left_at
+                else (timezone.now() - s.entered_at).total_seconds() / 86400,
+                "width": min(100, 100 * (s.duration_days or 0) / longest),
+            }
+            for s in spans
+        ],
+        "strip": strip,
+        "moves": move_choices(project, actor),
+        "corrections": [
+            (p, Phase(p).label) for p in Phase.order() if can_correct and p != project.phase
+        ],
+        "transition_form": form or TransitionForm(organization=org),
+        "titles": {t.pk: _transition_title(t) for t in timeline},
+    }
+
+
+def _milestones_context(request: HttpRequest, project: Project, form=None) -> dict:
+    org, actor = request.organization, request.actor
+    can_edit = actor.has(Perm.MILESTONE_WRITE, project=project)
+    return {
+        "project": project,
+        "milestones": list(milestone_list(organization=org, project_id=project.pk)),
+        "milestone_form": (
+            form or MilestoneForm(organization=org, initial={"phase": project.phase})
+        )
+        if can_edit
+        else None,
+        "can_edit_milestones": can_edit,
+        "today": timezone.now().date(),
+    }
+
+
+@org_view
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    context = _journey_context(request, project)
+    context.update(_milestones_context(request, project))
+    context.update(
+        {
+            "touchpoints": list(touchpoint_list(organization=org).filter(project=project)[:15]),
+            "feedback": list(feedback_list(organization=org, project_id=project.pk)[:15]),
+            "can_edit": actor.may(Perm.PROJECT_WRITE),
+        }
+    )
+    return render(request, "journey/projects/detail.html", context)
+
+
+@org_view
+@require_POST
+def project_transition(request: HttpRequest, project_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    actor.require(Perm.PROJECT_TRANSITION, project=project)
+    form = TransitionForm(request.POST, organization=org)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            project = services.project_transition(
+                actor=actor,
+                project_id=project.pk,
+                to=data["to"],
+                at=data["at"],
+                note=data["note"],
+                reason=data["reason"],
+            )
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Project moved.")
+                return redirect("project_detail", project_id=project.pk)
+            project = project_get(organization=org, project_id=project.pk)
+            context = _journey_context(request, project)
+            context["moved"] = True
+            return render(request, "journey/projects/_journey.html", context)
+    context = _journey_context(request, project, form=form)
+    if request.htmx:
+        return render(request, "journey/projects/_journey.html", context)
+    context.update(_milestones_context(request, project))
+    return render(request, "journey/projects/detail.html", context)
+
+
+@org_view
+@require_POST
+def milestone_add(request: HttpRequest, project_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    actor.require(Perm.MILESTONE_WRITE, project=project)
+    form = MilestoneForm(request.POST, organization=org)
+    if form.is_valid():
+        try:
+            services.milestone_create(actor=actor, project=project.pk, **form.cleaned_data)
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form = None
+    if not request.htmx:
+        return redirect("project_detail", project_id=project.pk)
+    return render(
+        request, "journey/projects/_milestones.html", _milestones_context(request, project, form)
+    )
+
+
+@org_view
+@require_POST
+def milestone_complete(request: HttpRequest, milestone_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    milestone = milestone_get(organization=org, milestone_id=milestone_id)
+    project = project_get(organization=org, project_id=milestone.project_id)
+    actor.require(Perm.MILESTONE_WRITE, project=project)
+    error = None
+    try:
+        services.milestone_complete(actor=actor, milestone_id=milestone.pk)
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:
+        error = exc.message
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("project_detail", project_id=project.pk)
+    context = _milestones_context(request, project)
+    context["milestone_error"] = error
+    return render(request, "journey/projects/_milestones.html", context)
+
+
+def _clients_for_form(request: HttpRequest):
+    return list(client_list(organization=request.organization).only("id", "name"))
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    actor.require(Perm.PROJECT_WRITE)
+    initial = {"client": request.GET.get("client", ""), "currency": "USD"}
+    form = ProjectForm(
+        request.POST or None,
+        organization=org,
+        clients=_clients_for_form(request),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_open(actor=actor, **form.service_data())
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Project {project.code} opened in assess.")
+            return redirect("project_detail", project_id=project.pk)
+    return render(request, "journey/projects/form.html", {"form": form, "project": None})
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, project_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    actor.require(Perm.PROJECT_WRITE)
+    form = ProjectForm(
+        request.POST or None,
+        organization=org,
+        clients=_clients_for_form(request),
+        creating=False,
+        initial=ProjectForm.initial_for(project),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_update(actor=actor, project_id=project.pk, **form.service_data())
+        except PermissionDeniedError:
+            raise
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Project saved.")
+            return redirect("project_detail", project_id=project.pk)
+    return render(request, "journey/projects/form.html", {"form": form, "project": project})

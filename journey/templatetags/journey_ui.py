@@ -1,0 +1,111 @@
+"""Template helpers of the browser app: the role's navigation and number formatting."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from accounts.models import Role
+from journey.models import Modality
+
+register = template.Library()
+
+ICONS = {
+    "home": '<path d="M3 10.5 12 3l9 7.5V20a1 1 0 0 1-1 1h-5v-6H9v6H4a1 1 0 0 1-1-1z"/>',
+    "dashboard": '<path d="M4 20V10M10 20V4M16 20v-7M22 20H2"/>',
+    "clients": '<path d="M16 19v-1a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v1M9 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M22 19v-1a4 4 0 0 0-3-3.9M16 4.1a3 3 0 0 1 0 5.8"/>',
+    "projects": '<path d="M3 7h18M3 12h18M3 17h12"/>',
+    "board": '<path d="M4 4h4v16H4zM10 4h4v10h-4zM16 4h4v13h-4z"/>',
+    "mine": '<path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8M4 21a8 8 0 0 1 16 0"/>',
+}
+
+# (key, label, url name, query) per role, in the order that role works in.
+_ITEMS = {
+    "home": ("Overview", "home", ""),
+    "dashboard": ("Dashboard", "dashboard", ""),
+    "clients": ("Clients", "clients", ""),
+    "projects": ("Projects", "projects", ""),
+    "board": ("Phase board", "board", ""),
+    "mine": ("My projects", "my_projects", ""),
+}
+_ORDER = {
+    Role.EXECUTIVE: ["dashboard", "home", "board", "projects", "clients"],
+    Role.ACCOUNT_MANAGER: ["home", "clients", "projects", "board", "dashboard"],
+    Role.PROJECT_MANAGER: ["mine", "board", "home", "projects", "clients", "dashboard"],
+    Role.ADMIN: ["home", "dashboard", "clients", "projects", "board", "mine"],
+    Role.VIEWER: ["home", "clients", "projects", "board", "dashboard"],
+}
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context) -> list[dict]:
+    request = context["request"]
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return []
+    current = getattr(request.resolver_match, "url_name", "")
+    out = []
+    for key in _ORDER.get(membership.role, _ORDER[Role.VIEWER]):
+        label, name, _ = _ITEMS[key]
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "url": reverse(name),
+                "active": current == name or (key == "clients" and current.startswith("client")),
+                "icon": mark_safe(  # noqa: S308 - constant markup above
+                    '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
+                    f'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{ICONS[key]}</svg>'
+                ),
+            }
+        )
+    return out
+
+
+@register.filter
+def days(value) -> str:
+    """A duration in days, as people say it: '12.5 d', '3 h' under a day."""
+    if value is None or value == "":
+        return "—"
+    value = float(value)
+    if value < 1:
+        return f"{value * 24:.0f} h"
+    return f"{value:.1f} d" if value < 100 else f"{value:.0f} d"
+
+
+@register.filter
+def duration_between(start, end) -> str:
+    if not start:
+        return "—"
+    end = end or timezone.now()
+    return days((end - start).total_seconds() / 86400)
+
+
+@register.filter
+def is_overdue(milestone) -> bool:
+    return milestone.completed_at is None and milestone.due_date < timezone.now().date()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def modality_label(code: str) -> str:
+    try:
+        return Modality(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def ago(value) -> str:
+    """'3 days ago': the largest unit only."""
+    if not value:
+        return ""
+    from django.utils.timesince import timesince
+
+    return f"{timesince(value, depth=1)} ago"

@@ -1,0 +1,90 @@
+"""The executive dashboard (browser): stored figures, the journey funnel, recompute progress."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import Perm
+from journey.views import org_view
+from metrics import dashboard as dash
+from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT, RATE
+from metrics.models import MetricKey
+from metrics.selectors import metric_run_get
+from metrics.services import metrics_recompute_request
+
+
+def _chart_data(series, comparison) -> dict:
+    """What dashboard.js draws; every chart's numbers are also in a table on the page."""
+    return {
+        "series": {
+            s.key: {
+                "label": s.label,
+                "format": FORMAT.get(s.key),
+                "labels": [p["period"] for p in s.points],
+                "values": [p["value"] for p in s.points],
+                "n": [p["n"] for p in s.points],
+            }
+            for s in series
+        },
+        "compare": {
+            "labels": [label for _d, _v, label in comparison.columns],
+            "datasets": [
+                {
+                    "label": row["label"],
+                    "values": [cell.value for cell in row["cells"]],
+                }
+                for row in comparison.rows
+                if row["key"] in COMPARE_CHART_KEYS
+            ],
+        },
+    }
+
+
+@org_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    filters = dash.dashboard_filters(request.GET, today=timezone.now().date())
+    tiles, series = dash.metric_tiles_and_series(organization=org, filters=filters)
+    comparison, pms, ams = dash.comparison_and_people(organization=org, filters=filters)
+    context = {
+        "filters": filters,
+        "slice_choices": dash.slice_choices(org),
+        "tiles": tiles,
+        "series": series,
+        "comparison": comparison,
+        "people_tables": [pms, ams],
+        "funnel": dash.journey_funnel(organization=org, filters=filters),
+        "chart_data": _chart_data(series, comparison),
+        "status": dash.metrics_status(organization=org),
+        "has_figures": any(t.figure.value is not None for t in tiles)
+        or dash.has_any_figures(organization=org),
+        "can_recompute": actor.may(Perm.METRICS_RECOMPUTE),
+        "rate_keys": [k for k, f in FORMAT.items() if f == RATE],
+        "repeat_key": MetricKey.REPEAT_BUSINESS_RATE,
+    }
+    if request.htmx and request.htmx.target == "dash-body":
+        return render(request, "metrics/_dashboard_body.html", context)
+    return render(request, "metrics/dashboard.html", context)
+
+
+def _run_response(request: HttpRequest, run) -> HttpResponse:
+    response = render(request, "metrics/_run_status.html", {"run": run})
+    if run.is_finished:
+        # The dashboard body listens for this and reloads its figures.
+        response["HX-Trigger"] = "metrics-recomputed"
+    return response
+
+
+@org_view
+@require_POST
+def recompute(request: HttpRequest) -> HttpResponse:
+    run = metrics_recompute_request(actor=request.actor)
+    return _run_response(request, run)
+
+
+@org_view
+def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
+    return _run_response(request, metric_run_get(organization=request.organization, run_id=run_id))
