@@ -34,11 +34,13 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py compute_metrics
 
 run: demo assets
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting a Celery worker"; \
-		$(VENV)/bin/celery -A config worker --loglevel=info --concurrency=2 & \
+		echo "REDIS_URL is set: starting a Celery worker (with the nightly schedule)"; \
+		$(VENV)/bin/celery -A config worker -B --schedule var/celerybeat-schedule \
+			--loglevel=info --concurrency=2 & \
 		worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	else \
