@@ -71,6 +71,12 @@ class Dialect:
             return f"CAST(({col} AT TIME ZONE 'UTC') AS date)"
         return f"date({col})"
 
+    @property
+    def materialized(self) -> str:
+        """Compute a CTE once: PostgreSQL otherwise inlines a CTE used once, and joining the
+        inlined dimension union row by row is quadratic."""
+        return "MATERIALIZED" if self.vendor == "postgresql" else ""
+
     def as_float(self, expr: str) -> str:
         return f"CAST({expr} AS {'double precision' if self.vendor == 'postgresql' else 'REAL'})"
 
@@ -111,7 +117,7 @@ def common_ctes(d: Dialect) -> str:
     """CTEs every metric may use: dimensions of projects and clients, and the journal's stays."""
     t = _tables()
     return f"""
-    pdims AS (
+    pdims AS {d.materialized} (
         SELECT p.id AS project_id, p.client_id, 'overall' AS dimension, 'all' AS dimension_value
           FROM {t["project"]} p WHERE p.organization_id = %(org)s
         UNION ALL
@@ -135,7 +141,7 @@ def common_ctes(d: Dialect) -> str:
           JOIN {t["user"]} u ON u.id = c.account_manager_id
          WHERE p.organization_id = %(org)s
     ),
-    cdims AS (
+    cdims AS {d.materialized} (
         SELECT c.id AS client_id, 'overall' AS dimension, 'all' AS dimension_value
           FROM {t["client"]} c WHERE c.organization_id = %(org)s
         UNION ALL
@@ -148,7 +154,7 @@ def common_ctes(d: Dialect) -> str:
           FROM {t["client"]} c JOIN {t["user"]} u ON u.id = c.account_manager_id
          WHERE c.organization_id = %(org)s
     ),
-    journal AS (
+    journal AS {d.materialized} (
         SELECT tr.project_id, tr.seq, tr.kind, tr.from_phase, tr.to_phase, tr.at,
                CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
                     THEN 1 ELSE 0 END AS enters,
@@ -158,10 +164,10 @@ def common_ctes(d: Dialect) -> str:
                          ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stay
           FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s
     ),
-    stays AS (
+    stays AS {d.materialized} (
         SELECT project_id, stay, MIN(at) AS entered_at FROM journal GROUP BY project_id, stay
     ),
-    leaves_all AS (
+    leaves_all AS {d.materialized} (
         SELECT j.project_id, j.from_phase AS phase, j.to_phase, j.kind, j.seq,
                j.at AS left_at, s.entered_at,
                ROW_NUMBER() OVER (PARTITION BY j.project_id, j.from_phase ORDER BY j.seq) AS nth
@@ -172,8 +178,8 @@ def common_ctes(d: Dialect) -> str:
             OR (j.kind = 'completed' AND j.from_phase = 'close_out')
             OR (j.kind = 'corrected' AND {_phase_index("j.to_phase")} > {_phase_index("j.from_phase")})
     ),
-    leaves AS (SELECT * FROM leaves_all WHERE nth = 1),
-    decisions AS (
+    leaves AS {d.materialized} (SELECT * FROM leaves_all WHERE nth = 1),
+    decisions AS {d.materialized} (
         SELECT l.project_id, l.left_at AS at,
                CASE WHEN l.kind = 'lost' THEN 0 ELSE 1 END AS won
           FROM leaves l WHERE l.phase = 'assess'
