@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.errors import PermissionDeniedError
 from accounts.models import Role
@@ -215,3 +216,17 @@ def test_concurrent_recomputes_leave_one_complete_set(db):
         t.join(60)
     assert errors == []
     assert rows(org) == expected > 0
+
+
+def test_staff_admin_lists_metrics_of_every_organization(admin_client):
+    for name in ("Alpha", "Beta"):
+        o = OrganizationFactory(name=f"{name} CDMO")
+        MetricRun.objects.create(organization=o, trigger="command")
+        MetricResult.objects.create(
+            organization=o, key="nps", dimension="overall", dimension_value="all",
+            period="2026-01", value=10, numerator=1, denominator=10, n=10,
+            computed_at=timezone.now(),
+        )  # fmt: skip
+    for path in ("metricresult", "metricrun"):
+        page = admin_client.get(f"/admin/metrics/{path}/").content.decode()
+        assert "Alpha CDMO" in page and "Beta CDMO" in page
