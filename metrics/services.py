@@ -24,6 +24,7 @@ from metrics import engine
 from metrics.models import MetricRun, RunStatus
 
 log = logging.getLogger(__name__)
+RUN_HISTORY_DAYS = 30
 
 
 def _pending_key(organization_id: int) -> str:
@@ -54,6 +55,11 @@ def metrics_recompute(
             error="",
             updated_at=timezone.now(),
         )
+    # The run history is for following progress and spotting failures, not an archive.
+    MetricRun.objects.for_organization(organization).filter(
+        created_at__lt=now - dt.timedelta(days=RUN_HISTORY_DAYS),
+        status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED],
+    ).delete()
     log.info("metrics recomputed for %s: %d rows", organization.slug, rows)
     return rows
 

@@ -3,6 +3,7 @@ from the command; and that two at once still leave one complete result set."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from io import StringIO
 
@@ -230,3 +231,16 @@ def test_staff_admin_lists_metrics_of_every_organization(admin_client):
     for path in ("metricresult", "metricrun"):
         page = admin_client.get(f"/admin/metrics/{path}/").content.decode()
         assert "Alpha CDMO" in page and "Beta CDMO" in page
+
+
+def test_old_finished_runs_are_pruned(admin, project):
+    org = admin.organization
+    old = MetricRun.objects.create(organization=org, status=RunStatus.SUCCEEDED)
+    stuck = MetricRun.objects.create(organization=org, status=RunStatus.QUEUED)
+    recent = MetricRun.objects.create(organization=org, status=RunStatus.FAILED)
+    MetricRun.objects.for_organization(org).filter(pk__in=[old.pk, stuck.pk]).update(
+        created_at=timezone.now() - dt.timedelta(days=31)
+    )
+    metrics_recompute(organization=org)
+    left = set(MetricRun.objects.for_organization(org).values_list("pk", flat=True))
+    assert left == {stuck.pk, recent.pk}
