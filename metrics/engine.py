@@ -339,13 +339,17 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
           FROM {t["project"]} p LEFT JOIN ended e ON e.project_id = p.id
          WHERE p.organization_id = %(org)s
     ),
+    tp_months AS (SELECT DISTINCT period FROM tp_counts),
+    project_months AS (
+        SELECT s.project_id, s.client_id, m.period
+          FROM spans s JOIN tp_months m ON m.period >= s.first_month
+           AND (s.last_month IS NULL OR m.period <= s.last_month)
+    ),
     active AS (
-        SELECT c.dimension, c.dimension_value, c.period, COUNT(DISTINCT s.client_id) AS clients
-          FROM tp_counts c
-          JOIN pdims pd ON pd.dimension = c.dimension AND pd.dimension_value = c.dimension_value
-          JOIN spans s ON s.project_id = pd.project_id
-         WHERE s.first_month <= c.period AND (s.last_month IS NULL OR s.last_month >= c.period)
-         GROUP BY c.dimension, c.dimension_value, c.period
+        SELECT pd.dimension, pd.dimension_value, pm.period,
+               COUNT(DISTINCT pm.client_id) AS clients
+          FROM project_months pm JOIN pdims pd ON pd.project_id = pm.project_id
+         GROUP BY pd.dimension, pd.dimension_value, pm.period
     )"""
     out.append(
         (
@@ -373,18 +377,26 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
             "repeat_business_rate",
             _insert(f"""
     WITH {ctes},
-    completions AS (
-        SELECT l.project_id, p.client_id, l.left_at AS at,
-               CASE WHEN EXISTS (
-                   SELECT 1 FROM decisions w JOIN {t["project"]} q ON q.id = w.project_id
-                    WHERE w.won = 1 AND q.client_id = p.client_id AND q.id <> p.id
-                      AND {d.diff_us("w.at", "l.left_at")} > 0
-                      AND {d.diff_us("w.at", "l.left_at")} <= {year_us}
-               ) THEN 1 ELSE 0 END AS is_repeat,
-               CASE WHEN {d.diff_us("%(now)s", "l.left_at")} < {year_us}
-                    THEN 1 ELSE 0 END AS window_open
+    done AS {d.materialized} (
+        SELECT l.project_id, p.client_id, l.left_at AS at
           FROM leaves l JOIN {t["project"]} p ON p.id = l.project_id
          WHERE l.phase = 'close_out' AND l.kind = 'completed'
+    ),
+    repeats AS (
+        SELECT DISTINCT dn.project_id
+          FROM done dn
+          JOIN decisions w ON w.won = 1
+          JOIN {t["project"]} q ON q.id = w.project_id AND q.client_id = dn.client_id
+         WHERE q.id <> dn.project_id
+           AND {d.diff_us("w.at", "dn.at")} > 0
+           AND {d.diff_us("w.at", "dn.at")} <= {year_us}
+    ),
+    completions AS (
+        SELECT dn.project_id, dn.at,
+               CASE WHEN r.project_id IS NULL THEN 0 ELSE 1 END AS is_repeat,
+               CASE WHEN {d.diff_us("%(now)s", "dn.at")} < {year_us}
+                    THEN 1 ELSE 0 END AS window_open
+          FROM done dn LEFT JOIN repeats r ON r.project_id = dn.project_id
     )
     SELECT 'repeat_business_rate' AS key, pd.dimension, pd.dimension_value,
            {d.month("cp.at")} AS period,
