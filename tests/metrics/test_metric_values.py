@@ -383,3 +383,45 @@ def test_recompute_twice_gives_the_same_rows(world):
     first = snapshot()
     metrics_recompute(organization=org)
     assert snapshot() == first
+
+
+def test_dimensions_are_taken_as_they_are_at_computation_time(world):
+    org, _ = world
+    from journey.models import Client
+
+    Client.objects.for_organization(org).filter(name="C2").update(segment="academic")
+    metrics_recompute(organization=org)
+    assert row(org, "win_rate", "2025-01", "segment", "biotech") is None
+    check(org, "win_rate", "2025-01", 1.0, n=2, num=2, den=2, dimension="segment", value="academic")
+
+
+def test_admin_corrections_count_each_phase_once(db):
+    """An admin's skip out of assess is a (won) decision; a project sent back and moved on
+    again counts its first forward exit from a phase, from the entry into that stay."""
+    org = OrganizationFactory(slug="corr")
+    admin = Actor.from_membership(MembershipFactory(organization=org, role=Role.ADMIN))
+    client = ClientFactory(organization=org)
+    skip = ProjectFactory(client=client, opened_at=at("2025-01-01"), code="SKIP")
+    project_transition(
+        actor=admin, project_id=skip.pk, to="plan", at=at("2025-01-05"), reason="Signed early"
+    )
+    back = ProjectFactory(client=client, opened_at=at("2025-01-01"), code="BACK")
+    walk(admin, back, ("initiate", "2025-01-03"), ("plan", "2025-01-13"))
+    project_transition(
+        actor=admin, project_id=back.pk, to="initiate", at=at("2025-01-20"), reason="Scope reset"
+    )
+    walk(admin, back, ("plan", "2025-02-01"))
+    metrics_recompute(organization=org)
+    # Decisions: SKIP 4 d (won by correction), BACK 2 d (won).
+    check(org, "win_rate", "2025-01", 1.0, n=2, num=2, den=2)
+    check(org, "time_to_decision_days", "2025-01", 3.0, n=2)
+    # BACK left initiate first on 01-13 (10 d after entering it); the second stay is not counted.
+    check(org, "phase_duration_days.initiate", "2025-01", 10.0, n=1)
+    assert row(org, "phase_duration_days.initiate", "2025-02") is None
+    check(org, "time_to_kickoff_days", "2025-01", 10.0, n=1)
+    # The correction back out of plan is not a forward move: plan has not been left.
+    assert (
+        not MetricResult.objects.for_organization(org)
+        .filter(key="phase_duration_days.plan")
+        .exists()
+    )
