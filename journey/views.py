@@ -617,7 +617,9 @@ def milestone_complete(request: HttpRequest, milestone_id: int) -> HttpResponse:
 
 
 def _clients_for_form(request: HttpRequest):
-    return list(client_list(organization=request.organization).only("id", "name"))
+    return list(
+        client_list(organization=request.organization).select_related(None).only("id", "name")
+    )
 
 
 @org_view

@@ -1,0 +1,238 @@
+"""The browser app in real Chromium (Debian's package, driven by Playwright) against a live
+server: the demo roles log in, an AM creates a client and logs a touchpoint, a PM wins an
+assessment and is refused a skipped phase, an executive filters the dashboard and its charts
+redraw, a viewer finds no edit controls. Screenshots land in test-artifacts/screenshots/.
+
+One browser for the whole session; one context (cookies) per test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from journey.models import Client, Touchpoint
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
+CHART_JS = Path(settings.BASE_DIR) / "static" / "vendor" / "chart.umd.min.js"
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None
+
+_why = None
+if sync_playwright is None:
+    _why = "playwright is not installed (pip install -e '.[dev]')"
+elif not Path(CHROMIUM).exists():
+    _why = f"no Chromium at {CHROMIUM} (apt-get install chromium; `make test` does it as root)"
+if _why:
+    warnings.warn(f"BROWSER TESTS SKIPPED: {_why}", stacklevel=1)
+    pytest.skip(f"BROWSER TESTS SKIPPED: {_why}", allow_module_level=True)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Playwright's sync API keeps an event loop on this thread; Django would take the ORM
+    # calls of the test itself for async code without this.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, base_url=live_server.url
+    )
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    tab.on(
+        "console",
+        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+    )
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_each_demo_role_logs_in_and_lands_on_its_pages(page):
+    from accounts.models import Organization
+    from journey.demo import DEFAULT_PASSWORD
+    from metrics.services import metrics_recompute
+
+    call_command("seed_demo", verbosity=0)
+    metrics_recompute(organization=Organization.objects.get(slug="demo"))
+    roles = [
+        ("admin@demo.example", "Admin", "home", ["/", "/clients/"]),
+        ("exec@demo.example", "Executive", "dashboard", ["/dashboard/"]),
+        ("am@demo.example", "Account manager", "home", ["/clients/", "/projects/"]),
+        ("pm@demo.example", "Project manager", "mine", ["/projects/mine/", "/board/"]),
+        ("viewer@demo.example", "Viewer", "home", ["/board/"]),
+    ]
+    for email, role, first_nav, pages in roles:
+        page.context.clear_cookies()
+        log_in(page, email, DEFAULT_PASSWORD)
+        expect(page.get_by_test_id("role")).to_have_text(role)
+        assert page.locator(".nav a").first.get_attribute("data-nav") == first_nav
+        who = email.split("@")[0]
+        for path in pages:
+            page.goto(path)
+            expect(page.locator("h1").first).to_be_visible()
+            shot(page, f"demo-{who}-{path.strip('/').replace('/', '-') or 'home'}")
+    # The richest pages of the demo, as the PM sees them.
+    page.goto("/projects/")
+    page.locator("[data-testid=project-table] .title-cell a").first.click()
+    expect(page.get_by_test_id("journey")).to_be_visible()
+    shot(page, "demo-pm-project")
+    page.goto("/clients/")
+    page.locator("[data-testid=client-table] .title-cell a").first.click()
+    expect(page.get_by_test_id("timeline")).to_be_visible()
+    shot(page, "demo-pm-client")
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, portrait
+    page.goto("/board/")
+    shot(page, "demo-tablet-board")
+
+
+def test_am_creates_a_client_and_logs_a_touchpoint(page, world):
+    log_in(page, "am@alpha.example", "pw-for-tests-1")
+    page.click("a[data-nav=clients]")
+    page.get_by_test_id("new-client").click()
+    page.fill("#id_name", "Helix Therapeutics")
+    page.select_option("#id_segment", "virtual_biotech")
+    page.check("input[name=modalities][value=gene_therapy]")
+    page.select_option("#id_account_manager", "am@alpha.example")
+    shot(page, "am-client-form")
+    page.click("button:has-text('Create client')")
+    expect(page.locator("h1")).to_have_text("Helix Therapeutics")
+    expect(page.locator(".sub").first).to_contain_text("Consultative")  # from the segment
+    helix = Client.objects.for_organization(world.org).get(name="Helix Therapeutics")
+
+    form = page.get_by_test_id("touchpoint-form")
+    form.locator("#id_kind").select_option("call")
+    form.locator("#id_at").fill("2099-01-01T10:00")  # inline refusal: the future
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-error-for=at]")).to_contain_text("in the future")
+    assert not Touchpoint.objects.for_organization(world.org).filter(client=helix).exists()
+    form = page.get_by_test_id("touchpoint-form")
+    form.locator("#id_at").fill("2024-05-06T09:30")
+    form.locator("#id_senior_leader_present").check()
+    form.locator("#id_summary").fill("Intro call with the CSO")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#activity [role=status]")).to_contain_text("Touchpoint logged.")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Intro call with the CSO")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Call · senior leader present")
+    shot(page, "am-client-page")
+    tp = Touchpoint.objects.for_organization(world.org).get(client=helix)
+    assert tp.kind == "call" and tp.senior_leader_present and tp.by.email == "am@alpha.example"
+
+
+def test_pm_wins_an_assessment_then_is_refused_a_skip(page, world):
+    log_in(page, "pm@alpha.example", "pw-for-tests-1")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.click("a[data-nav=mine]")
+    page.click("text=Assess me")
+    journey = page.get_by_test_id("journey")
+    expect(journey.get_by_test_id("project-phase")).to_contain_text("Assess")
+    moves = sorted(b.get_attribute("data-move") for b in page.locator("[data-move]").all())
+    assert moves == ["cancelled", "initiate", "lost", "on_hold"]  # only the allowed moves
+    page.click("[data-move=initiate]")
+    expect(page.locator("#journey [role=status]")).to_contain_text("now in initiate")
+    expect(page.get_by_test_id("project-phase")).to_contain_text("Initiate")
+    expect(page.get_by_test_id("project-timeline")).to_contain_text("Won: moved to initiate")
+    world.assess.refresh_from_db()
+    assert world.assess.phase == "initiate"
+    # Skipping a phase is not offered; a stale or forged form asking for it is refused by the
+    # service, and the message shows inline.
+    assert page.locator("[data-move=execute]").count() == 0
+    page.locator("[data-move=plan]").evaluate("b => { b.value = 'execute' }")
+    page.click("[data-move=plan]")
+    expect(page.locator("[data-error-for=to]")).to_contain_text(
+        "Projects move one phase at a time: from initiate the next phase is plan."
+    )
+    shot(page, "pm-project-refused-skip")
+    world.assess.refresh_from_db()
+    assert world.assess.phase == "initiate"
+    page.click("a[data-nav=board]")
+    expect(page.locator("[data-phase=initiate]")).to_contain_text("Assess me")
+    shot(page, "pm-board")
+
+
+def test_executive_filters_the_dashboard_and_the_charts_redraw(page, world):
+    if not CHART_JS.exists():
+        pytest.fail(f"{CHART_JS} is missing: run `make assets` (npm ci) first")
+    from metrics.services import metrics_recompute
+
+    metrics_recompute(organization=world.org)
+    log_in(page, "exec@alpha.example", "pw-for-tests-1")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.click("a[data-nav=dashboard]")
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "1")
+    charts = page.evaluate("window.dashboardCharts.length")
+    assert charts >= 2
+    page.select_option("[data-testid=slice]", "segment:biotech")
+    expect(page.get_by_test_id("dashboard")).to_have_attribute("data-slice", "segment:biotech")
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "2")
+    expect(page).to_have_url(re.compile(r"slice=segment%3Abiotech"))
+    shot(page, "exec-dashboard-biotech")
+    page.select_option("[data-testid=slice]", "segment:big_pharma")
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "3")
+    page.get_by_test_id("recompute").click()
+    expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
+    # The finished run tells the body to reload: the charts redraw once more.
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "4")
+    expect(page.get_by_test_id("dashboard")).to_have_attribute("data-slice", "segment:big_pharma")
+    shot(page, "exec-dashboard-recomputed")
+
+
+def test_viewer_finds_no_edit_controls(page, world):
+    log_in(page, "viewer@alpha.example", "pw-for-tests-1")
+    for path in (
+        "/",
+        "/clients/",
+        f"/clients/{world.pharma.pk}/",
+        f"/projects/{world.assess.pk}/",
+        f"/projects/{world.running.pk}/",
+        "/board/",
+        "/dashboard/",
+    ):
+        page.goto(path)
+        for selector in (
+            "[data-testid=new-client]",
+            "[data-testid=edit-client]",
+            "[data-testid=touchpoint-form]",
+            "[data-testid=transition-form]",
+            "[data-testid=milestone-form]",
+            "[data-testid=recompute]",
+            "form[method=post]:not([action$='/logout/'])",
+        ):
+            assert page.locator(selector).count() == 0, (path, selector)
+    shot(page, "viewer-project")
