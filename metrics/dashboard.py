@@ -303,6 +303,10 @@ class Series:
     def has_data(self) -> bool:
         return any(p["value"] is not None for p in self.points)
 
+    @property
+    def has_provisional(self) -> bool:
+        return any(p["provisional"] for p in self.points)
+
 
 def metric_tiles_and_series(
     *, organization: Organization, filters: DashboardFilters

@@ -10,8 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import Perm
 from journey.views import org_view
 from metrics import dashboard as dash
-from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT, RATE
-from metrics.models import MetricKey
+from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT
 from metrics.selectors import metric_run_get
 from metrics.services import metrics_recompute_request
 
@@ -62,8 +61,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_figures": any(t.figure.value is not None for t in tiles)
         or dash.has_any_figures(organization=org),
         "can_recompute": actor.may(Perm.METRICS_RECOMPUTE),
-        "rate_keys": [k for k, f in FORMAT.items() if f == RATE],
-        "repeat_key": MetricKey.REPEAT_BUSINESS_RATE,
     }
     if request.htmx and request.htmx.target == "dash-body":
         return render(request, "metrics/_dashboard_body.html", context)

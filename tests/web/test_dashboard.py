@@ -73,8 +73,15 @@ def test_filters_default_swap_and_reject_garbage():
     f = dash.dashboard_filters({}, today=today)
     assert (f.period_from, f.period_to, f.slice) == ("2025-04", "2026-03", "overall:all")
     assert len(f.months) == 12 and f.previous == ("2024-04", "2025-03")
-    f = dash.dashboard_filters({"from": "2026-02", "to": "2025-11", "slice": "segment:biotech"}, today=today)
-    assert (f.period_from, f.period_to, f.dimension, f.value) == ("2025-11", "2026-02", "segment", "biotech")
+    f = dash.dashboard_filters(
+        {"from": "2026-02", "to": "2025-11", "slice": "segment:biotech"}, today=today
+    )
+    assert (f.period_from, f.period_to, f.dimension, f.value) == (
+        "2025-11",
+        "2026-02",
+        "segment",
+        "biotech",
+    )
     f = dash.dashboard_filters({"from": "2026-13", "to": "x", "slice": "evil:1"}, today=today)
     assert (f.period_from, f.period_to, f.slice) == ("2025-04", "2026-03", "overall:all")
     assert dash.month_add("2026-01", -1) == "2025-12" and dash.month_add("2025-12", 1) == "2026-01"
@@ -173,7 +180,9 @@ def test_recompute_shows_progress_until_the_run_finishes(
     assert "Figures computed" in http.get(reverse("dashboard")).content.decode()
     # A queued run polls every second until it finishes.
     queued = MetricRun.objects.create(organization=world.org, trigger="request")
-    html = http.get(reverse("metrics_run", args=[queued.pk]), HTTP_HX_REQUEST="true").content.decode()
+    html = http.get(
+        reverse("metrics_run", args=[queued.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert 'hx-trigger="every 1s"' in html and "Queued" in html
     page = http.get(reverse("dashboard")).content.decode()
     assert 'hx-trigger="every 1s"' in page  # a run under way keeps polling after a reload
@@ -181,4 +190,7 @@ def test_recompute_shows_progress_until_the_run_finishes(
     queued.error = "boom"
     queued.save()
     response = http.get(reverse("metrics_run", args=[queued.pk]), HTTP_HX_REQUEST="true")
-    assert "Recompute failed" in response.content.decode() and "every 1s" not in response.content.decode()
+    assert (
+        "Recompute failed" in response.content.decode()
+        and "every 1s" not in response.content.decode()
+    )

@@ -92,13 +92,19 @@ def test_pages_need_login(world, client):
 def test_navigation_follows_the_role(world, login):
     def nav(role):
         html = login(world.people[role]).get(reverse("home")).content.decode()
-        return [k for k in ("dashboard", "home", "clients", "projects", "board", "mine") if f'data-nav="{k}"' in html]
+        return [
+            k
+            for k in ("dashboard", "home", "clients", "projects", "board", "mine")
+            if f'data-nav="{k}"' in html
+        ]
 
     assert nav("exec")[0] == "dashboard"
     assert "mine" in nav("pm") and "mine" not in nav("am") and "mine" not in nav("viewer")
     html = login(world.people["pm"]).get(reverse("home")).content.decode()
-    assert html.index('data-nav="mine"') < html.index('data-nav="board"') < html.index(
-        'data-nav="home"'
+    assert (
+        html.index('data-nav="mine"')
+        < html.index('data-nav="board"')
+        < html.index('data-nav="home"')
     )
 
 
@@ -170,14 +176,38 @@ def test_viewer_forged_posts_are_403_and_change_nothing(world, login):
     now = timezone.now().strftime("%Y-%m-%dT%H:%M")
     forged = [
         (reverse("client_create"), {"name": "Forged", "segment": "biotech", "status": "active"}),
-        (reverse("client_edit", args=[world.pharma.pk]), {"name": "Forged", "segment": "biotech", "status": "active"}),
+        (
+            reverse("client_edit", args=[world.pharma.pk]),
+            {"name": "Forged", "segment": "biotech", "status": "active"},
+        ),
         (reverse("contact_create", args=[world.pharma.pk]), {"name": "Forged"}),
         (reverse("contact_edit", args=[world.contact.pk]), {"name": "Forged"}),
         (reverse("touchpoint_log", args=[world.pharma.pk]), {"kind": "call", "at": now}),
-        (reverse("project_create"), {"name": "F", "code": "F-1", "client": world.pharma.pk, "modality": "adc", "currency": "USD"}),
-        (reverse("project_edit", args=[world.running.pk]), {"name": "F", "code": "F-1", "client": world.pharma.pk, "modality": "adc", "currency": "USD"}),
+        (
+            reverse("project_create"),
+            {
+                "name": "F",
+                "code": "F-1",
+                "client": world.pharma.pk,
+                "modality": "adc",
+                "currency": "USD",
+            },
+        ),
+        (
+            reverse("project_edit", args=[world.running.pk]),
+            {
+                "name": "F",
+                "code": "F-1",
+                "client": world.pharma.pk,
+                "modality": "adc",
+                "currency": "USD",
+            },
+        ),
         (reverse("project_transition", args=[world.assess.pk]), {"to": "initiate"}),
-        (reverse("milestone_add", args=[world.running.pk]), {"title": "F", "phase": "plan", "due_date": "2026-01-01"}),
+        (
+            reverse("milestone_add", args=[world.running.pk]),
+            {"title": "F", "phase": "plan", "due_date": "2026-01-01"},
+        ),
         (reverse("milestone_complete", args=[world.milestone.pk]), {}),
         (reverse("metrics_recompute"), {}),
     ]
@@ -197,7 +227,9 @@ def test_pm_moves_only_projects_they_manage(world, login):
     own = http.get(reverse("project_detail", args=[world.assess.pk])).content.decode()
     assert 'data-testid="transition-form"' in own and 'data-move="initiate"' in own
     other = http.get(reverse("project_detail", args=[world.other_pm_project.pk])).content.decode()
-    assert 'data-testid="transition-form"' not in other and 'data-testid="milestone-form"' not in other
+    assert (
+        'data-testid="transition-form"' not in other and 'data-testid="milestone-form"' not in other
+    )
     response = http.post(
         reverse("project_transition", args=[world.other_pm_project.pk]), {"to": "initiate"}
     )
@@ -228,7 +260,12 @@ def test_transition_won_then_skip_is_refused_inline(world, login):
     # Only the allowed moves are offered: won, lost, hold, cancel; no skip.
     assert 'data-move="initiate"' in page and 'data-move="lost"' in page
     assert 'data-move="plan"' not in page and 'data-move="execute"' not in page
-    response = http.post(url, {"to": "initiate", "note": "Contract signed"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="journey")
+    response = http.post(
+        url,
+        {"to": "initiate", "note": "Contract signed"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="journey",
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "the project is now in initiate" in html and "<html" not in html
@@ -297,7 +334,9 @@ def test_milestones_add_complete_and_overdue(world, login):
     ).content.decode()
     assert "This field is required." in html
     html = http.post(
-        url, {"title": "Too early", "phase": "execute", "due_date": "2000-01-01"}, HTTP_HX_REQUEST="true"
+        url,
+        {"title": "Too early", "phase": "execute", "due_date": "2000-01-01"},
+        HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "The due date is before the project was opened" in html
     html = http.post(
@@ -342,11 +381,51 @@ def test_am_creates_and_edits_a_client(world, login):
     assert "A client with this name already exists." in response.content.decode()
     response = http.post(
         reverse("client_edit", args=[nova.pk]),
-        {"name": "Nova Bio", "segment": "big_pharma", "service_model": "transactional", "status": "active"},
+        {
+            "name": "Nova Bio",
+            "segment": "big_pharma",
+            "service_model": "transactional",
+            "status": "active",
+        },
     )
     assert response.status_code == 302
     nova.refresh_from_db()
-    assert (nova.segment, nova.service_model, nova.status) == ("big_pharma", "transactional", "active")
+    assert (nova.segment, nova.service_model, nova.status) == (
+        "big_pharma",
+        "transactional",
+        "active",
+    )
+
+
+def test_am_opens_and_edits_a_project(world, login):
+    http = login(world.people["am"])
+    page = http.get(reverse("project_create") + f"?client={world.bio.pk}").content.decode()
+    assert f'<option value="{world.bio.pk}" selected>' in page
+    data = {
+        "name": "Vector scale-up",
+        "code": "BIO-002",
+        "client": world.bio.pk,
+        "modality": "gene_therapy",
+        "project_manager": "pm@alpha.example",
+        "contract_value": "125000.50",
+        "currency": "eur",
+        "opened_at": "2026-01-05T09:00",
+    }
+    response = http.post(reverse("project_create"), data)
+    assert response.status_code == 302
+    project = Project.objects.for_organization(world.org).get(code="BIO-002")
+    assert (project.phase, project.status, project.currency) == ("assess", "active", "EUR")
+    assert project.opened_at == dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    assert project.project_manager == world.people["pm"].user
+    assert project.transitions.get().kind == "opened"
+    response = http.post(reverse("project_create"), {**data, "code": "bio-002"})
+    assert "A project with this code already exists." in response.content.decode()
+    response = http.post(
+        reverse("project_edit", args=[project.pk]), {**data, "name": "Vector PPQ", "opened_at": ""}
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.name == "Vector PPQ"
 
 
 def test_contacts_create_and_edit(world, login):
@@ -379,7 +458,13 @@ def test_touchpoint_logged_inline_with_htmx(world, login):
     assert "<html" not in html
     html = http.post(
         url,
-        {"kind": "site_visit", "at": now.strftime("%Y-%m-%dT%H:%M"), "project": world.running.pk, "summary": "Toured the suite", "senior_leader_present": "on"},
+        {
+            "kind": "site_visit",
+            "at": now.strftime("%Y-%m-%dT%H:%M"),
+            "project": world.running.pk,
+            "summary": "Toured the suite",
+            "senior_leader_present": "on",
+        },
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="activity",
     ).content.decode()
@@ -390,8 +475,18 @@ def test_touchpoint_logged_inline_with_htmx(world, login):
 
 
 def test_client_page_timeline_mixes_touchpoints_moves_and_feedback(world, login):
-    html = login(world.people["viewer"]).get(reverse("client_detail", args=[world.pharma.pk])).content.decode()
-    for text in ("Quarterly business review", "Won: moved to initiate", "CSAT 4 at plan", "Paula Primary", "Small molecule"):
+    html = (
+        login(world.people["viewer"])
+        .get(reverse("client_detail", args=[world.pharma.pk]))
+        .content.decode()
+    )
+    for text in (
+        "Quarterly business review",
+        "Won: moved to initiate",
+        "CSAT 4 at plan",
+        "Paula Primary",
+        "Small molecule",
+    ):
         assert text in html, text
 
 
@@ -411,7 +506,9 @@ def test_client_list_filters_and_search(world, login):
     assert names("?q=tiny") == ["Tiny Bio"]
     assert names("?status=dormant") == []
     assert names("?account_manager=am%40alpha.example") == ["Bigco Pharma", "Tiny Bio"]
-    partial = http.get(reverse("clients") + "?segment=biotech", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    partial = http.get(
+        reverse("clients") + "?segment=biotech", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    )
     assert b"<html" not in partial.content and b"Tiny Bio" in partial.content
 
 
@@ -437,9 +534,14 @@ def test_long_lists_are_paginated(world, login):
         ClientFactory(organization=world.org, name=f"Zeta {i:02d}")
     http = login(world.people["am"])
     first = http.get(reverse("clients")).content.decode()
-    assert "1–25 of 32" in first and "Page 1 of 2" in first and "Zeta 22" in first and "Zeta 23" not in first
+    assert (
+        "1\u201325 of 32" in first
+        and "Page 1 of 2" in first
+        and "Zeta 22" in first
+        and "Zeta 23" not in first
+    )
     second = http.get(reverse("clients") + "?page=2").content.decode()
-    assert "26–32 of 32" in second and "Zeta 29" in second
+    assert "26\u201332 of 32" in second and "Zeta 29" in second
     assert "Zeta 29" in http.get(reverse("clients") + "?page=99").content.decode()
 
 
@@ -452,7 +554,12 @@ def test_a_new_organization_sees_what_to_do_first(db, login):
     http = login(admin)
     home = http.get(reverse("home")).content.decode()
     assert "Add your first client" in home and 'data-testid="empty-state"' in home
-    for url in (reverse("clients"), reverse("projects"), reverse("my_projects"), reverse("dashboard")):
+    for url in (
+        reverse("clients"),
+        reverse("projects"),
+        reverse("my_projects"),
+        reverse("dashboard"),
+    ):
         assert 'data-testid="empty-state"' in http.get(url).content.decode(), url
     assert "No figures yet" in http.get(reverse("dashboard")).content.decode()
     html = login(viewer).get(reverse("home")).content.decode()
