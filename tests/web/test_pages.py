@@ -83,6 +83,23 @@ def test_edit_pages_render_for_roles_that_edit(world, login, role):
         assert b'name="csrfmiddlewaretoken"' in response.content, name
 
 
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [("exec", "/dashboard/"), ("pm", "/projects/mine/"), ("am", "/"), ("viewer", "/")],
+)
+def test_each_role_lands_on_its_page_after_login(world, client, role, landing):
+    email = world.people[role].user.email
+    response = client.post(
+        reverse("accounts:login"), {"username": email, "password": "pw-for-tests-1"}
+    )
+    assert response.status_code == 302 and response.url == landing
+    response = client.post(
+        reverse("accounts:login") + "?next=/board/",
+        {"username": email, "password": "pw-for-tests-1", "next": "/board/"},
+    )
+    assert response.url == "/board/"
+
+
 def test_pages_need_login(world, client):
     for url in [*page_urls(world).values(), *edit_urls(world).values()]:
         response = client.get(url)
