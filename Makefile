@@ -11,7 +11,7 @@ PORT ?= 8000
 # A local server: DEBUG on (it also allows the built-in development secret key).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages
+.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages bench
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-fast  the suite without the slow tests"
 	@echo "make lint       ruff and makemigrations --check only"
 	@echo "make bench-pages  server time of the dashboard and the lists on the demo data (SQLite)"
+	@echo "make bench      metrics recompute vs the floor at 10k/100k/1M rows (PostgreSQL, BENCH_PG) -> bench/results.md"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -86,6 +87,12 @@ chromium:
 
 bench-pages: install assets
 	$(PY) bench/pages.py
+
+# Metrics benchmark: generates 10k/100k/1M journal+event rows into its own databases
+# (cdmo_bench_*) on the PostgreSQL at BENCH_PG (default postgres://postgres@127.0.0.1:5432),
+# and SQLite files under var/bench/; writes bench/results.md. About 15 minutes.
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

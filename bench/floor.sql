@@ -94,16 +94,25 @@ medians AS (
       FROM samples s JOIN pd ON pd.project_id = s.project_id
      GROUP BY pd.org, s.key, pd.dim, pd.val, to_char(s.at AT TIME ZONE 'UTC', 'YYYY-MM')
 ),
-completions AS (  -- repeat business: another project of the client won in (at, at + 365 d]
-    SELECT c.project_id, c.at, max(CASE WHEN w.project_id IS NULL THEN 0 ELSE 1 END) AS hit,
-           bool_or(%(now)s::timestamptz - c.at < interval '365 days') AS provisional
-      FROM (SELECT lv.project_id, p.client_id, lv.left_at AS at
-              FROM lv JOIN journey_project p ON p.id = lv.project_id
-             WHERE lv.phase = 'close_out' AND lv.kind = 'completed') c
-      LEFT JOIN decided w
-        ON w.client_id = c.client_id AND w.won = 1 AND w.project_id <> c.project_id
-       AND w.at > c.at AND w.at <= c.at + interval '365 days'
-     GROUP BY c.project_id, c.at
+completions AS (
+    -- Repeat business: the client's next won decision after the completion, within 365 days.
+    -- One sort per client instead of a join: the completed project's own decision precedes its
+    -- completion, so the next win after it is always another project's; a win at the very
+    -- instant of the completion sorts before it and does not count ("after").
+    SELECT project_id, at,
+           CASE WHEN next_win <= at + interval '365 days' THEN 1 ELSE 0 END AS hit,
+           %(now)s::timestamptz - at < interval '365 days' AS provisional
+      FROM (SELECT project_id, at, is_completion,
+                   min(CASE WHEN is_completion = 0 THEN at END)
+                       OVER (PARTITION BY client_id ORDER BY at, is_completion
+                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_win
+              FROM (SELECT lv.project_id, p.client_id, lv.left_at AS at, 1 AS is_completion
+                      FROM lv JOIN journey_project p ON p.id = lv.project_id
+                     WHERE lv.phase = 'close_out' AND lv.kind = 'completed'
+                    UNION ALL
+                    SELECT project_id, client_id, at, 0 FROM decided WHERE won = 1) both_kinds
+           ) ordered
+     WHERE is_completion = 1
 ),
 events AS (  -- per-project events of the rate and mean metrics: (key, project, at, hit, scale)
     SELECT 'win_rate' AS key, project_id, at, won AS hit, 1 AS scale, false AS provisional

@@ -211,6 +211,9 @@ class Writer:
         self.connection = connection
         self.vendor = connection.vendor
         self.buffers: dict[str, list[tuple]] = {t: [] for t in COLUMNS}
+        # Columns this generator does not set (added to the models later) get the model
+        # field's default, so the writes keep satisfying NOT NULL as the schema grows.
+        self.extra = _extra_columns()
         self.counts: Counter[str] = Counter()
         self.next_ids: dict[str, int] = {}
         with connection.cursor() as cursor:
@@ -235,7 +238,10 @@ class Writer:
                 self.buffers[table] = []
 
     def _write(self, table: str, rows: list[tuple]) -> None:
-        cols = COLUMNS[table]
+        extra_cols, extra_values = self.extra.get(table, ([], ()))
+        cols = COLUMNS[table] + extra_cols
+        if extra_cols:
+            rows = [row + extra_values for row in rows]
         with self.connection.cursor() as cursor:
             if self.vendor == "postgresql":
                 buf = io.StringIO()
@@ -262,6 +268,27 @@ class Writer:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"GREATEST((SELECT MAX(id) FROM {table}), 1))"
                 )
+
+
+def _extra_columns() -> dict[str, tuple[list[str], tuple]]:
+    from django.apps import apps
+
+    out = {}
+    for model in apps.get_models():
+        table = model._meta.db_table
+        if table not in COLUMNS:
+            continue
+        cols, values = [], []
+        for f in model._meta.concrete_fields:
+            if f.column in COLUMNS[table]:
+                continue
+            default = f.get_default()
+            if default is None and not f.null:
+                raise RuntimeError(f"{table}.{f.column}: no default; teach bench/generate.py")
+            cols.append(f.column)
+            values.append(default)
+        out[table] = (cols, tuple(values))
+    return out
 
 
 def _pg_text(value) -> str:
@@ -679,6 +706,100 @@ class Generator:
         life = max((ended - opened).total_seconds() / 86_400, 0.01)
         for _ in range(max(1, min(14, round(life / 45 + rng.random() * 2)))):
             self._touch(org, client_id, pid, opened + _micro(rng, 0, life))
+
+
+def _aware(value) -> dt.datetime:
+    """Raw SQLite rows come back naive (UTC); PostgreSQL's aware."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _Admin:
+    """An actor that may do everything (corrections included), for replaying journals."""
+
+    def has(self, *args, **kwargs) -> bool:
+        return True
+
+
+def check_journals() -> list[str]:
+    """Replay every project's journal through the journey rules (`plan_move`) and check the
+    invariants the generator promises; returns the problems found (none when valid)."""
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from journey.errors import JourneyError
+    from journey.services.transitions import plan_move
+
+    target = {
+        "lost": "lost",
+        "completed": "completed",
+        "cancelled": "cancelled",
+        "on_hold": "on_hold",
+        "resumed": "active",
+    }
+    problems: list[str] = []
+    now = dt.datetime.now(UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, opened_at, phase, status, journal_seq FROM journey_project ORDER BY id"
+        )
+        projects = {r[0]: (_aware(r[1]), *r[2:]) for r in cursor.fetchall()}
+        cursor.execute(
+            "SELECT project_id, seq, kind, from_phase, to_phase, from_status, to_status, at "
+            "FROM journey_phasetransition ORDER BY project_id, seq"
+        )
+        journals: dict[int, list[tuple]] = {}
+        for row in cursor.fetchall():
+            journals.setdefault(row[0], []).append((*row[1:7], _aware(row[7])))
+        cursor.execute(
+            "SELECT project_id, phase, responded_at FROM journey_feedback "
+            "WHERE responded_at IS NOT NULL"
+        )
+        answers = [(p, ph, _aware(at)) for p, ph, at in cursor.fetchall()]
+    entered: dict[tuple[int, str], dt.datetime] = {}
+    for pid, (opened_at, phase, status, journal_seq) in projects.items():
+        journal = journals.get(pid, [])
+        state = SimpleNamespace(phase=None, status=None)
+        previous_at = None
+        for seq, kind, from_phase, to_phase, from_status, to_status, at in journal:
+            where = f"project {pid} seq {seq}"
+            if seq == 1:
+                if (kind, from_phase, from_status, to_phase, to_status) != (
+                    "opened",
+                    None,
+                    None,
+                    "assess",
+                    "active",
+                ) or at != opened_at:
+                    problems.append(f"{where}: bad opening entry")
+            else:
+                if (from_phase, from_status) != (state.phase, state.status):
+                    problems.append(f"{where}: 'from' is not the previous state")
+                to = target.get(kind, to_phase)
+                try:
+                    move = plan_move(state, to, actor=_Admin(), reason="replay")
+                except JourneyError as exc:
+                    problems.append(f"{where}: refused move {kind} -> {to}: {exc}")
+                else:
+                    if (move.kind, move.to_phase, move.to_status) != (kind, to_phase, to_status):
+                        problems.append(f"{where}: {kind} recorded, the rules say {move}")
+                if at <= previous_at:
+                    problems.append(f"{where}: time does not increase")
+            if at > now:
+                problems.append(f"{where}: in the future")
+            entered.setdefault((pid, to_phase), at)
+            state.phase, state.status, previous_at = to_phase, to_status, at
+        if [r[0] for r in journal] != list(range(1, len(journal) + 1)):
+            problems.append(f"project {pid}: seq is not 1..n")
+        if (phase, status, journal_seq) != (state.phase, state.status, len(journal)):
+            problems.append(f"project {pid}: phase/status/journal_seq differ from the journal")
+    for pid, phase, responded_at in answers:
+        first = entered.get((pid, phase))
+        if first is None or first > responded_at:
+            problems.append(f"feedback of project {pid}: phase {phase} not entered by then")
+    return problems
 
 
 def generate(*, size: str = "small", seed: int = DEFAULT_SEED, target: int | None = None) -> dict:
