@@ -561,6 +561,8 @@ def project_transition(request: HttpRequest, project_id: int) -> HttpResponse:
                 return redirect("project_detail", project_id=project.pk)
             project = project_get(organization=org, project_id=project.pk)
             context = _journey_context(request, project)
+            # The milestones card follows the new phase (its form's default, its controls).
+            context.update(_milestones_context(request, project))
             context["moved"] = True
             return render(request, "journey/projects/_journey.html", context)
     context = _journey_context(request, project, form=form)

@@ -288,6 +288,9 @@ def test_transition_won_then_skip_is_refused_inline(world, login):
     assert "the project is now in initiate" in html and "<html" not in html
     assert "Won: moved to initiate" in html and "Contract signed" in html
     assert 'data-move="plan"' in html
+    # The milestones card is swapped out of band: its form now defaults to the new phase.
+    assert 'id="milestones" hx-swap-oob="true"' in html
+    assert '<option value="initiate" selected>' in html
     world.assess.refresh_from_db()
     assert (world.assess.phase, world.assess.status) == ("initiate", "active")
 
