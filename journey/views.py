@@ -103,7 +103,15 @@ def home(request: HttpRequest) -> HttpResponse:
     mine = []
     if actor.role == Role.PROJECT_MANAGER:
         mine = list(projects.filter(project_manager=request.user, status__in=OPEN)[:8])
+    overdue = milestone_list(organization=org).filter(
+        completed_at__isnull=True,
+        due_date__lt=timezone.now().date(),
+        project__status__in=OPEN,
+    )
+    if actor.role == Role.PROJECT_MANAGER:
+        overdue = overdue.filter(project__project_manager=request.user)
     context = {
+        "overdue": list(overdue[:8]),
         "phase_counts": [(p, Phase(p).label, n) for p, n in counts.items()],
         "open_total": sum(counts.values()),
         "client_count": client_list(organization=org).count(),

@@ -106,6 +106,13 @@ def test_pages_need_login(world, client):
         assert response.status_code == 302 and response.url.startswith("/accounts/login/"), url
 
 
+def test_overview_shows_overdue_milestones(world, login):
+    html = login(world.people["am"]).get(reverse("home")).content.decode()
+    assert 'data-testid="overdue"' in html and "GMP batch released" in html
+    html = login(world.people["pm2"]).get(reverse("home")).content.decode()
+    assert "GMP batch released" not in html  # a PM sees the overdue milestones of their projects
+
+
 def test_navigation_follows_the_role(world, login):
     def nav(role):
         html = login(world.people[role]).get(reverse("home")).content.decode()
