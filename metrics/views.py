@@ -48,9 +48,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     filters = dash.dashboard_filters(request.GET, today=timezone.now().date())
     tiles, series = dash.metric_tiles_and_series(organization=org, filters=filters)
     comparison, pms, ams = dash.comparison_and_people(organization=org, filters=filters)
+    choices = dash.slice_choices(org)
     context = {
         "filters": filters,
-        "slice_choices": dash.slice_choices(org),
+        "slice_choices": choices,
+        "slice_label": next(
+            (
+                f"{group}: {label}"
+                for group, options in choices
+                for value, label in options
+                if value == filters.slice
+            ),
+            filters.value,
+        ),
         "tiles": tiles,
         "series": series,
         "comparison": comparison,

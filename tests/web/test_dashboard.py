@@ -152,6 +152,7 @@ def test_dashboard_tiles_trend_provisional_and_slices(world, elsewhere, login):
         HTTP_HX_TARGET="dash-body",
     ).content.decode()
     assert "<html" not in partial and 'data-slice="segment:biotech"' in partial
+    assert "· Segment: Biotech</span>" in partial
     tile = partial[partial.index('data-key="win_rate"') :][:900]
     assert "100%" in tile and "n = 2" in tile
     assert 'id="chart-data"' in partial
