@@ -86,6 +86,18 @@ def org_view(view):
     return wrapper
 
 
+def submit(form, service, /, **kwargs):
+    """Call a service with a form's input. Its refusal (a `JourneyError`) lands on the form
+    and None comes back; a role's refusal is no form error: it propagates to a 403."""
+    try:
+        return service(**kwargs)
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+
+
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
@@ -268,13 +280,8 @@ def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
     projects = list(project_list(organization=org).filter(client=client))
     form = TouchpointForm(request.POST, organization=org, client=client, projects=projects)
     if form.is_valid():
-        try:
-            services.touchpoint_create(actor=actor, **form.service_data())
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(form, services.touchpoint_create, actor=actor, **form.service_data())
+        if done is not None:
             if not request.htmx:
                 messages.success(request, "Touchpoint logged.")
                 return redirect("client_detail", client_id=client.pk)
@@ -295,13 +302,8 @@ def client_create(request: HttpRequest) -> HttpResponse:
     actor.require(Perm.CLIENT_WRITE)
     form = ClientForm(request.POST or None, organization=org)
     if request.method == "POST" and form.is_valid():
-        try:
-            client = services.client_create(actor=actor, **form.service_data())
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        client = submit(form, services.client_create, actor=actor, **form.service_data())
+        if client is not None:
             messages.success(request, f"Client {client.name} created.")
             return redirect("client_detail", client_id=client.pk)
     return render(request, "journey/clients/form.html", {"form": form, "client": None})
@@ -317,13 +319,10 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         request.POST or None, organization=org, initial=ClientForm.initial_for(client)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.client_update(actor=actor, client_id=client.pk, **form.service_data())
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(
+            form, services.client_update, actor=actor, client_id=client.pk, **form.service_data()
+        )
+        if done is not None:
             messages.success(request, "Client saved.")
             return redirect("client_detail", client_id=client.pk)
     return render(request, "journey/clients/form.html", {"form": form, "client": client})
@@ -337,13 +336,10 @@ def contact_create(request: HttpRequest, client_id: int) -> HttpResponse:
     actor.require(Perm.CONTACT_WRITE)
     form = ContactForm(request.POST or None, organization=org)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_create(actor=actor, client=client.pk, **form.cleaned_data)
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(
+            form, services.contact_create, actor=actor, client=client.pk, **form.cleaned_data
+        )
+        if done is not None:
             messages.success(request, "Contact added.")
             return redirect("client_detail", client_id=client.pk)
     return render(request, "journey/clients/contact_form.html", {"form": form, "client": client})
@@ -358,13 +354,10 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     initial = {f: getattr(contact, f) for f in ("name", "email", "title", "phone", "is_primary")}
     form = ContactForm(request.POST or None, organization=org, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(actor=actor, contact_id=contact.pk, **form.cleaned_data)
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(
+            form, services.contact_update, actor=actor, contact_id=contact.pk, **form.cleaned_data
+        )
+        if done is not None:
             messages.success(request, "Contact saved.")
             return redirect("client_detail", client_id=contact.client_id)
     return render(
@@ -550,20 +543,17 @@ def project_transition(request: HttpRequest, project_id: int) -> HttpResponse:
     form = TransitionForm(request.POST, organization=org)
     if form.is_valid():
         data = form.cleaned_data
-        try:
-            project = services.project_transition(
-                actor=actor,
-                project_id=project.pk,
-                to=data["to"],
-                at=data["at"],
-                note=data["note"],
-                reason=data["reason"],
-            )
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        moved = submit(
+            form,
+            services.project_transition,
+            actor=actor,
+            project_id=project.pk,
+            to=data["to"],
+            at=data["at"],
+            note=data["note"],
+            reason=data["reason"],
+        )
+        if moved is not None:
             if not request.htmx:
                 messages.success(request, "Project moved.")
                 return redirect("project_detail", project_id=project.pk)
@@ -588,13 +578,10 @@ def milestone_add(request: HttpRequest, project_id: int) -> HttpResponse:
     actor.require(Perm.MILESTONE_WRITE, project=project)
     form = MilestoneForm(request.POST, organization=org)
     if form.is_valid():
-        try:
-            services.milestone_create(actor=actor, project=project.pk, **form.cleaned_data)
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(
+            form, services.milestone_create, actor=actor, project=project.pk, **form.cleaned_data
+        )
+        if done is not None:
             form = None
     if not request.htmx:
         return redirect("project_detail", project_id=project.pk)
@@ -645,13 +632,8 @@ def project_create(request: HttpRequest) -> HttpResponse:
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            project = services.project_open(actor=actor, **form.service_data())
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        project = submit(form, services.project_open, actor=actor, **form.service_data())
+        if project is not None:
             messages.success(request, f"Project {project.code} opened in assess.")
             return redirect("project_detail", project_id=project.pk)
     return render(request, "journey/projects/form.html", {"form": form, "project": None})
@@ -671,13 +653,10 @@ def project_edit(request: HttpRequest, project_id: int) -> HttpResponse:
         initial=ProjectForm.initial_for(project),
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.project_update(actor=actor, project_id=project.pk, **form.service_data())
-        except PermissionDeniedError:
-            raise
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        done = submit(
+            form, services.project_update, actor=actor, project_id=project.pk, **form.service_data()
+        )
+        if done is not None:
             messages.success(request, "Project saved.")
             return redirect("project_detail", project_id=project.pk)
     return render(request, "journey/projects/form.html", {"form": form, "project": project})
