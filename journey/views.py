@@ -256,9 +256,13 @@ def _client_activity(request: HttpRequest, client, form: TouchpointForm | None =
 
 @org_view
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = client_get(organization=request.organization, client_id=client_id)
+    return _client_page(request, client)
+
+
+def _client_page(request: HttpRequest, client, form: TouchpointForm | None = None) -> HttpResponse:
     org, actor = request.organization, request.actor
-    client = client_get(organization=org, client_id=client_id)
-    context = _client_activity(request, client)
+    context = _client_activity(request, client, form=form)
     context.update(
         {
             "contacts": list(contact_list(organization=org, client_id=client.pk)),
@@ -288,11 +292,10 @@ def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
             context = _client_activity(request, client)
             context["logged"] = True
             return render(request, "journey/clients/_activity.html", context)
-    context = _client_activity(request, client, form=form)
-    template = "journey/clients/_activity.html" if request.htmx else "journey/clients/detail.html"
     if not request.htmx:
-        context["contacts"] = list(contact_list(organization=org, client_id=client.pk))
-    return render(request, template, context)
+        return _client_page(request, client, form=form)
+    context = _client_activity(request, client, form=form)
+    return render(request, "journey/clients/_activity.html", context)
 
 
 @org_view
@@ -518,11 +521,9 @@ def _milestones_context(request: HttpRequest, project: Project, form=None) -> di
     }
 
 
-@org_view
-def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+def _project_page(request: HttpRequest, project: Project, form=None) -> HttpResponse:
     org, actor = request.organization, request.actor
-    project = project_get(organization=org, project_id=project_id)
-    context = _journey_context(request, project)
+    context = _journey_context(request, project, form=form)
     context.update(_milestones_context(request, project))
     context.update(
         {
@@ -532,6 +533,12 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         }
     )
     return render(request, "journey/projects/detail.html", context)
+
+
+@org_view
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_get(organization=request.organization, project_id=project_id)
+    return _project_page(request, project)
 
 
 @org_view
@@ -563,11 +570,10 @@ def project_transition(request: HttpRequest, project_id: int) -> HttpResponse:
             context.update(_milestones_context(request, project))
             context["moved"] = True
             return render(request, "journey/projects/_journey.html", context)
-    context = _journey_context(request, project, form=form)
     if request.htmx:
+        context = _journey_context(request, project, form=form)
         return render(request, "journey/projects/_journey.html", context)
-    context.update(_milestones_context(request, project))
-    return render(request, "journey/projects/detail.html", context)
+    return _project_page(request, project, form=form)
 
 
 @org_view

@@ -501,6 +501,24 @@ def test_touchpoint_logged_inline_with_htmx(world, login):
     assert tp.senior_leader_present
 
 
+def test_refusals_without_htmx_re_render_the_whole_page(world, login):
+    http = login(world.people["am"])
+    future = (timezone.now() + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    response = http.post(
+        reverse("touchpoint_log", args=[world.pharma.pk]), {"kind": "call", "at": future}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html and "is in the future" in html
+    assert "Paula Primary" in html and 'data-testid="edit-client"' in html
+    response = http.post(reverse("project_transition", args=[world.running.pk]), {"to": "assess"})
+    html = response.content.decode()
+    assert (
+        "<html" in html
+        and "Only an admin can move back" in html
+        and "Quarterly business review" in html
+    )
+
+
 def test_client_page_timeline_mixes_touchpoints_moves_and_feedback(world, login):
     html = (
         login(world.people["viewer"])
