@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("board/", views.board, name="board"),
     path("dashboard/", metrics_views.dashboard, name="dashboard"),
+    path("dashboard/export.csv", metrics_views.export, name="metrics_export"),
     path("dashboard/recompute/", metrics_views.recompute, name="metrics_recompute"),
     path("dashboard/runs/<int:run_id>/", metrics_views.run_status, name="metrics_run"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,7 +13,7 @@ from accounts.permissions import Perm
 from journey.views import org_view
 from metrics import dashboard as dash
 from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT
-from metrics.selectors import metric_run_get
+from metrics.selectors import metric_list, metric_run_get
 from metrics.services import metrics_recompute_request
 
 
@@ -71,6 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_figures": any(t.figure.value is not None for t in tiles)
         or dash.has_any_figures(organization=org),
         "can_recompute": actor.may(Perm.METRICS_RECOMPUTE),
+        "can_export": actor.may(Perm.EXPORT),
     }
     if request.htmx and request.htmx.target == "dash-body":
         return render(request, "metrics/_dashboard_body.html", context)
@@ -95,3 +98,40 @@ def recompute(request: HttpRequest) -> HttpResponse:
 @org_view
 def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
     return _run_response(request, metric_run_get(organization=request.organization, run_id=run_id))
+
+
+EXPORT_FIELDS = [
+    "key",
+    "dimension",
+    "dimension_value",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "n",
+    "provisional",
+    "computed_at",
+]
+
+
+@org_view
+def export(request: HttpRequest) -> HttpResponse:
+    """The stored figures behind the dashboard's current filters, as CSV (executives, admins)."""
+    org = request.organization
+    request.actor.require(Perm.EXPORT)
+    filters = dash.dashboard_filters(request.GET, today=timezone.now().date())
+    rows = metric_list(
+        organization=org,
+        dimension=filters.dimension,
+        dimension_value=filters.value,
+        period_from=filters.period_from,
+        period_to=filters.period_to,
+    ).values_list(*EXPORT_FIELDS)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"{org.slug}-metrics-{filters.dimension}-{filters.period_from}-{filters.period_to}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_FIELDS)
+    for row in rows:
+        writer.writerow([v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+    return response

@@ -195,3 +195,22 @@ def test_recompute_shows_progress_until_the_run_finishes(
         "Recompute failed" in response.content.decode()
         and "every 1s" not in response.content.decode()
     )
+
+
+def test_export_csv_of_the_filtered_figures(world, elsewhere, login):
+    this = timezone.now().strftime("%Y-%m")
+    _result(world.org, "win_rate", this, 1.0, 2, 2, 2, dim="segment", dv="biotech")
+    _result(world.org, "win_rate", this, 0.2, 1, 5, 5, dim="segment", dv="big_pharma")
+    _result(elsewhere.org, "win_rate", this, 0.5, 1, 2, 2, dim="segment", dv="biotech")
+    http = login(world.people["exec"])
+    assert 'data-testid="export"' in http.get(reverse("dashboard")).content.decode()
+    response = http.get(reverse("metrics_export") + "?slice=segment:biotech")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("key,dimension,dimension_value,period,value")
+    assert len(lines) == 2 and lines[1].startswith(
+        f"win_rate,segment,biotech,{this},1.0,2.0,2.0,2,"
+    )
+    am = login(world.people["am"])
+    assert 'data-testid="export"' not in am.get(reverse("dashboard")).content.decode()
+    assert am.get(reverse("metrics_export")).status_code == 403
