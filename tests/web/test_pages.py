@@ -140,6 +140,8 @@ def test_another_organizations_objects_are_404(world, elsewhere, login, role):
     for method, url in object_urls(elsewhere):
         response = getattr(http, method)(url, {"to": "initiate", "name": "X", "title": "X"})
         assert response.status_code == 404, (method, url, response.status_code)
+        if method == "get":
+            assert b"There is nothing at this address in your organization." in response.content
     assert AuditEvent.objects.unscoped_dangerously().count() == before
     missing = 2**62
     for url in (
