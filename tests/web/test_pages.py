@@ -553,6 +553,7 @@ def test_client_list_filters_and_search(world, login):
     assert names("?q=tiny") == ["Tiny Bio"]
     assert names("?status=dormant") == []
     assert names("?account_manager=am%40alpha.example") == ["Bigco Pharma", "Tiny Bio"]
+    assert "?account_manager=am%40alpha.example" in http.get(reverse("clients")).content.decode()
     partial = http.get(
         reverse("clients") + "?segment=biotech", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
     )
