@@ -51,9 +51,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     tiles, series = dash.metric_tiles_and_series(organization=org, filters=filters)
     comparison, pms, ams = dash.comparison_and_people(organization=org, filters=filters)
     choices = dash.slice_choices(org)
+    this_month = timezone.now().strftime("%Y-%m")
+    preset = len(filters.months) if filters.period_to == this_month else None
     context = {
         "filters": filters,
         "slice_choices": choices,
+        "preset": preset,
         "slice_label": next(
             (
                 f"{group}: {label}"

@@ -67,6 +67,24 @@
     document.body.dataset.chartsRendered = String(window.dashboardRenders);
   }
 
+  // Range presets set the month inputs before the form's own change event asks htmx for the
+  // figures; the months end with the current "To" month.
+  var range = document.getElementById("id_range");
+  if (range) {
+    range.addEventListener("change", function () {
+      var months = parseInt(range.value, 10);
+      if (!months) return;
+      var to = document.getElementById("id_to");
+      var from = document.getElementById("id_from");
+      var parts = (to.value || new Date().toISOString().slice(0, 7)).split("-");
+      var index = parseInt(parts[0], 10) * 12 + parseInt(parts[1], 10) - 1 - (months - 1);
+      from.value = Math.floor(index / 12) + "-" + String(index % 12 + 1).padStart(2, "0");
+    });
+    ["id_from", "id_to"].forEach(function (id) {
+      document.getElementById(id).addEventListener("change", function () { range.value = ""; });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
   document.body.addEventListener("htmx:afterSettle", function (event) {
     if (event.target && event.target.id === "dash-body") draw();

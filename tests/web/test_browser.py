@@ -219,10 +219,17 @@ def test_executive_filters_the_dashboard_and_the_charts_redraw(page, world):
     shot(page, "exec-dashboard-biotech")
     page.select_option("[data-testid=slice]", "segment:big_pharma")
     expect(page.locator("body")).to_have_attribute("data-charts-rendered", "3")
+    # A range preset moves "From" and the figures follow.
+    to = page.input_value("#id_to")
+    page.select_option("[data-testid=range]", "3")
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "4")
+    expect(page).to_have_url(re.compile(r"from=\d{4}-\d{2}"))
+    assert page.input_value("#id_to") == to
+    assert len(page.evaluate("window.dashboardCharts[0].data.labels")) == 3
     page.get_by_test_id("recompute").click()
     expect(page.get_by_test_id("run-status")).to_have_attribute("data-status", "succeeded")
     # The finished run tells the body to reload: the charts redraw once more.
-    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "4")
+    expect(page.locator("body")).to_have_attribute("data-charts-rendered", "5")
     expect(page.get_by_test_id("dashboard")).to_have_attribute("data-slice", "segment:big_pharma")
     shot(page, "exec-dashboard-recomputed")
 
