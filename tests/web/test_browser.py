@@ -101,6 +101,8 @@ def test_each_demo_role_logs_in_and_lands_on_its_pages(page):
         ("pm@demo.example", "Project manager", "mine", ["/projects/mine/", "/board/"]),
         ("viewer@demo.example", "Viewer", "home", ["/board/"]),
     ]
+    page.goto("/accounts/login/")
+    shot(page, "login")
     for email, role, first_nav, pages in roles:
         page.context.clear_cookies()
         log_in(page, email, DEFAULT_PASSWORD)
