@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -413,26 +414,41 @@ BOARD_CARDS_PER_COLUMN = 40
 
 @org_view
 def board(request: HttpRequest) -> HttpResponse:
+    """Open projects by phase, longest in their phase first. Each column shows its first
+    cards (a window function numbers them per phase), and counts all of them."""
     mine = request.GET.get("mine") == "1"
-    queryset = _project_rows(request).filter(status__in=OPEN).order_by("phase_entered_at", "id")
+    open_projects = _project_rows(request).filter(status__in=OPEN)
     if mine:
-        queryset = queryset.filter(project_manager=request.user)
-    columns = {p: [] for p in Phase.order()}
-    for project in queryset:
+        open_projects = open_projects.filter(project_manager=request.user)
+    counts = dict(
+        open_projects.order_by().values("phase").annotate(n=Count("id")).values_list("phase", "n")
+    )
+    cards = (
+        open_projects.annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[F("phase")],
+                order_by=[F("phase_entered_at").asc(), F("id").asc()],
+            )
+        )
+        .filter(place__lte=BOARD_CARDS_PER_COLUMN)
+        .order_by("phase_entered_at", "id")
+    )
+    columns: dict[str, list[Project]] = {p: [] for p in Phase.order()}
+    for project in cards:
         columns[project.phase].append(project)
     context = {
         "columns": [
             {
                 "phase": p,
                 "label": Phase(p).label,
-                "count": len(items),
-                "cards": items[:BOARD_CARDS_PER_COLUMN],
-                "hidden": max(0, len(items) - BOARD_CARDS_PER_COLUMN),
+                "count": counts.get(p, 0),
+                "cards": items,
+                "hidden": counts.get(p, 0) - len(items),
             }
             for p, items in columns.items()
         ],
         "mine": mine,
-        "now": timezone.now(),
     }
     return render(request, "journey/board.html", context)
 

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from journey.views import BOARD_CARDS_PER_COLUMN
 from metrics.services import metrics_recompute
 from tests.web.conftest import grow
 
@@ -93,5 +96,12 @@ def test_query_counts_do_not_grow_with_data(world, django_assert_num_queries):
         with django_assert_num_queries(small[name]):
             response = clients[role].get(url, **headers)
         assert response.status_code == 200, name
+    # A long column shows its first cards and says how many more there are.
+    board = clients["am"].get(reverse("board")).content.decode()
+    columns = dict((part.split('"', 1)[0], part) for part in board.split('data-phase="')[1:])
+    for phase in ("assess", "initiate"):
+        assert columns[phase].count('class="bcard"') == BOARD_CARDS_PER_COLUMN, phase
+        assert re.search(r"\+ \d+ more</a>", columns[phase]), phase
+    assert columns["execute"].count('class="bcard"') == 1 and "more</a>" not in columns["execute"]
     # Pages stay lean in absolute terms too.
     assert max(small.values()) <= 16, small
