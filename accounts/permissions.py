@@ -23,12 +23,15 @@ class Perm(StrEnum):
     EXPORT = "export"
     CORRECT_JOURNEY = "journey.correct"  # backward / skipping moves, with a reason
     METRICS_RECOMPUTE = "metrics.recompute"  # queue a recompute (dashboard button, API)
+    ALERT_WRITE = "alert.write"  # resolve or snooze follow-up alerts
+    ENGAGEMENT_MANAGE = "engagement.manage"  # playbooks, survey settings, health weights
 
 
 _ALL = frozenset(Perm)
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: _ALL,
-    Role.EXECUTIVE: frozenset({Perm.READ, Perm.EXPORT, Perm.METRICS_RECOMPUTE}),
+    # Executives sponsor projects, so they close the loop on the alerts they receive.
+    Role.EXECUTIVE: frozenset({Perm.READ, Perm.EXPORT, Perm.METRICS_RECOMPUTE, Perm.ALERT_WRITE}),
     # The account manager owns the commercial relationship, so also records the
     # assessment's decision (won/lost) and may move the journey of any project.
     Role.ACCOUNT_MANAGER: frozenset(
@@ -42,6 +45,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.TOUCHPOINT_WRITE,
             Perm.FEEDBACK_WRITE,
             Perm.METRICS_RECOMPUTE,
+            Perm.ALERT_WRITE,
         }
     ),
     # Project managers act only on projects they manage (checked with the object).
@@ -52,6 +56,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.MILESTONE_WRITE,
             Perm.TOUCHPOINT_WRITE,
             Perm.METRICS_RECOMPUTE,
+            Perm.ALERT_WRITE,
         }
     ),
     Role.VIEWER: frozenset({Perm.READ}),
@@ -75,6 +80,7 @@ API_KEY_PERMS: dict[str, frozenset[Perm]] = {
             Perm.FEEDBACK_WRITE,
             Perm.DELETE,
             Perm.METRICS_RECOMPUTE,
+            Perm.ALERT_WRITE,
         }
     ),
 }

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from journey.survey_views import survey
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("journey.api.urls")),
+    # Public (no login): the e-mailed feedback link; the token is the credential.
+    path("survey/<path:token>/", survey, name="survey"),
     path("", include("journey.urls")),
 ]
 

@@ -19,8 +19,11 @@ from accounts.permissions import Actor
 from accounts.selectors import member_list
 from accounts.services import membership_add, organization_create
 from journey import services
-from journey.models import Phase, Segment
+from journey.models import Alert, Phase, PhaseTransition, Segment
 
+# Moves within this many days of `today` get a gate survey (sent, some answered, some
+# reminded); older gates keep a directly recorded score, as a history import would.
+SURVEY_RECENT_DAYS = 45
 DEFAULT_PASSWORD = "demo-journey-2026"  # noqa: S105 - printed demo credential, by design
 
 # (local part, full name, role). One per role first; extra AMs and PMs make the per-person
@@ -217,6 +220,32 @@ TITLES = [
 ]
 
 
+def _move(**kwargs):
+    # The seeder writes its own gate surveys, on the demo's clock (see `_Seeder.gate_survey`).
+    return services.project_transition(gate_survey=False, **kwargs)
+
+
+COMMENTS = [
+    "",
+    "",
+    "Responsive team.",
+    "Timelines slipped.",
+    "Great communication.",
+    "Documentation was slow.",
+    "Felt like a partner.",
+]
+LOW_COMMENTS = [
+    "Timelines slipped twice and we heard late.",
+    "Hard to reach anyone senior.",
+    "Batch record review took far too long.",
+]
+RESOLUTIONS = [
+    "Called the sponsor; agreed a weekly status call.",
+    "Executive review held; recovery plan shared.",
+    "Apologised and reset timelines with their CMC lead.",
+]
+
+
 @dataclass
 class DemoResult:
     organization: Organization
@@ -241,6 +270,10 @@ class _Seeder:
             "milestones": 0,
             "touchpoints": 0,
             "feedback": 0,
+            "survey_requests": 0,
+            "survey_responses": 0,
+            "alerts": 0,
+            "health_snapshots": 0,
         }
         self.codes: set[str] = set()
 
@@ -264,6 +297,72 @@ class _Seeder:
     def run(self) -> None:
         for segment, name in self.client_names():
             self.seed_client(segment, name)
+        self.seed_engagement()
+
+    def seed_engagement(self) -> None:
+        """Playbooks, reminders, the daily alert rules, closed-loop history and a health trend,
+        all on the demo's clock."""
+        from journey.services.alerts import alert_resolve, alerts_run_rules
+        from journey.services.health import health_snapshot_take
+        from journey.services.playbooks import playbooks_ensure
+        from journey.services.surveys import survey_send_reminders
+
+        org = self.org
+        playbooks_ensure(organization=org)
+        for days_ago in (42, 35, 28, 21, 14, 7, 1):
+            survey_send_reminders(organization=org, now=self.t(days_ago), deliver=False)
+        alerts_run_rules(organization=org, now=self.today)  # the first run of "today"
+        # The loop closed on older low scores: resolved by their account manager.
+        by_user = {a.user.pk: a for a in self.ams}
+        old = (
+            Alert.objects.for_organization(org)
+            .filter(kind="low_score", resolved_at__isnull=True)
+            .filter(feedback__responded_at__lt=self.t(30))
+            .order_by("id")
+        )
+        for alert in old:
+            actor = by_user.get(alert.assignee_id, self.actors["admin"])
+            alert_resolve(actor=actor, alert_id=alert.pk, note=self.pick(RESOLUTIONS))
+        self.counts["alerts"] = Alert.objects.for_organization(org).count()
+        for week in range(12, -1, -1):
+            self.counts["health_snapshots"] += health_snapshot_take(
+                organization=org, now=self.t(7 * week + 0.25)
+            )
+
+    def gate_survey(self, project, at_ago: float, nps: bool) -> None:
+        """The gate survey of the move just made: sent then, answered by some contacts."""
+        from journey.services.surveys import survey_answer, survey_gate_request, survey_send
+
+        rng = self.rng
+        entry = (
+            PhaseTransition.objects.for_organization(self.org)
+            .filter(project=project)
+            .order_by("-seq")
+            .first()
+        )
+        sent = self.t(at_ago)
+        request = survey_gate_request(
+            organization=self.org, transition_id=entry.pk, now=sent, send=False
+        )
+        if request is None:
+            return
+        token = survey_send(organization=self.org, feedback_id=request.pk, now=sent, deliver=False)
+        self.counts["survey_requests"] += 1
+        answered_ago = at_ago - rng.uniform(0.3, 9)
+        if rng.random() > 0.65 or answered_ago <= 0.5:
+            return  # still waiting (reminded, maybe alerted)
+        if nps:
+            score = min(10, max(0, round(rng.gauss(7.8, 2.0))))
+        else:
+            score = min(5, max(1, round(rng.gauss(3.9, 1.0))))
+        low = score <= (6 if nps else 2)
+        survey_answer(
+            token=token,
+            score=score,
+            comment=self.pick(LOW_COMMENTS if low else COMMENTS),
+            now=self.t(answered_ago),
+        )
+        self.counts["survey_responses"] += 1
 
     def seed_client(self, segment: str, name: str) -> None:
         rng = self.rng
@@ -351,7 +450,7 @@ class _Seeder:
         if decided <= 0.5:
             return (opened_ago, None, False)
         won = rng.random() < WIN_RATE[segment]
-        services.project_transition(
+        _move(
             actor=am,
             project_id=project.pk,
             to="initiate" if won else "lost",
@@ -373,7 +472,7 @@ class _Seeder:
                 and clock - stay * 0.4 > 1
             ):
                 held = clock - stay * 0.3
-                services.project_transition(
+                _move(
                     actor=pm,
                     project_id=project.pk,
                     to="on_hold",
@@ -384,14 +483,12 @@ class _Seeder:
                 self.counts["transitions"] += 1
                 if resume <= 0.5:
                     return (opened_ago, None, True)
-                services.project_transition(
-                    actor=pm, project_id=project.pk, to="active", at=self.t(resume)
-                )
+                _move(actor=pm, project_id=project.pk, to="active", at=self.t(resume))
                 self.counts["transitions"] += 1
                 clock = min(clock, resume + 0.01)
             leave = clock - stay
             if phase in (Phase.PLAN, Phase.EXECUTE) and rng.random() < 0.04 and leave > 0.5:
-                services.project_transition(
+                _move(
                     actor=am,
                     project_id=project.pk,
                     to="cancelled",
@@ -402,7 +499,7 @@ class _Seeder:
                 return (opened_ago, clock - stay / 2, True)
             if leave <= 0.5:
                 if rng.random() < 0.2 and clock > 2:  # some current work waits on the sponsor
-                    services.project_transition(
+                    _move(
                         actor=pm,
                         project_id=project.pk,
                         to="on_hold",
@@ -412,7 +509,7 @@ class _Seeder:
                     self.counts["transitions"] += 1
                 return (opened_ago, None, True)
             nxt = "completed" if phase == Phase.CLOSE_OUT else Phase.order()[Phase.index(phase) + 1]
-            services.project_transition(actor=pm, project_id=project.pk, to=nxt, at=self.t(leave))
+            _move(actor=pm, project_id=project.pk, to=nxt, at=self.t(leave))
             self.counts["transitions"] += 1
             self.maybe_feedback(
                 project, contacts, phase, leave, consultative, nps=(nxt == "completed")
@@ -447,6 +544,9 @@ class _Seeder:
         self, project, contacts, phase: str, at_ago: float, consultative: bool, nps: bool = False
     ):
         rng = self.rng
+        if at_ago <= SURVEY_RECENT_DAYS:
+            self.gate_survey(project, at_ago, nps)
+            return
         if not nps and rng.random() > 0.6:
             return
         answered = at_ago - rng.uniform(1, 10)

@@ -165,7 +165,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.metrics_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Survey reminders, alert rules and health snapshots (journey/tasks.py).
+    "engagement-daily": {
+        "task": "journey.tasks.engagement_daily_all_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }
+
+# --- Engagement: gate surveys, alerts, client health ----------------------------------------
+# Absolute base of links in e-mails (the survey link), without a trailing slash.
+SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
+SURVEY_REMINDER_DAYS = env.int("SURVEY_REMINDER_DAYS", default=7)
+# A phase move back-dated further than this (a history import) sends no gate survey.
+SURVEY_GATE_MAX_AGE_DAYS = env.int("SURVEY_GATE_MAX_AGE_DAYS", default=7)
+# A request still unanswered this many days after it was sent raises an alert.
+SURVEY_UNANSWERED_ALERT_DAYS = env.int("SURVEY_UNANSWERED_ALERT_DAYS", default=14)
+HEALTH_AT_RISK_BELOW = env.int("HEALTH_AT_RISK_BELOW", default=60)
 
 # --- Cache (shared by web and workers: the metrics recompute coalescing flag lives here) ------
 CACHES = {

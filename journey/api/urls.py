@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from journey.api import views
+from journey.api import engagement, views
 from metrics.api import views as metric_views
 
 router = SimpleRouter()
@@ -12,6 +12,10 @@ router.register("projects", views.ProjectViewSet, basename="project")
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("touchpoints", views.TouchpointViewSet, basename="touchpoint")
 router.register("feedback", views.FeedbackViewSet, basename="feedback")
+router.register("alerts", engagement.AlertViewSet, basename="alert")
+router.register("playbooks", engagement.PlaybookViewSet, basename="playbook")
+router.register("feedback-requests", engagement.FeedbackRequestViewSet, basename="feedback-request")
+router.register("client-health", engagement.ClientHealthViewSet, basename="client-health")
 router.register("metrics", metric_views.MetricViewSet, basename="metric")
 router.register("metric-runs", metric_views.MetricRunViewSet, basename="metric-run")
 

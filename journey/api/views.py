@@ -12,6 +12,7 @@ from journey import selectors, services
 from journey.api import filters
 from journey.api import serializers as s
 from journey.api.base import OrganizationViewSet
+from journey.api.pm_suggestions import PM_SUGGESTIONS_SCHEMA, pm_suggestions_response
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: an object of messages per field."),
@@ -159,7 +160,12 @@ class ProjectViewSet(ResourceViewSet):
         "destroy": Perm.DELETE,
         "transition": Perm.PROJECT_TRANSITION,
     }
-    detail_actions = {*OrganizationViewSet.detail_actions, "transition", "timeline"}
+    detail_actions = {
+        *OrganizationViewSet.detail_actions,
+        "transition",
+        "timeline",
+        "pm_suggestions",
+    }
     filterset_class = filters.ProjectFilter
     search_fields = ["name", "code", "client__name", "description"]
     ordering_fields = [
@@ -197,6 +203,17 @@ class ProjectViewSet(ResourceViewSet):
         data = self._input(partial=False)
         services.project_transition(actor=self.actor, project_id=project.pk, **data)
         return self._render(self.lookup(project.pk))
+
+    @PM_SUGGESTIONS_SCHEMA
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="pm-suggestions",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def pm_suggestions(self, request, pk=None):
+        return pm_suggestions_response(self, pk)
 
     @extend_schema(
         tags=["projects"],

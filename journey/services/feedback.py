@@ -31,6 +31,8 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
+from journey.services.alerts import alerts_for_low_score
+from journey.services.surveys import feedback_request_after_commit, request_defaults
 from metrics.services import metrics_request_recompute
 
 SCORE_RANGES = {FeedbackKind.CSAT: (1, 5), FeedbackKind.NPS: (0, 10)}
@@ -118,6 +120,7 @@ def _clean(actor: Actor, data: dict[str, Any], current: Feedback | None) -> dict
         when = timezone.now()
         if creating:
             out["requested_at"] = when
+            out.update(request_defaults(when))
     if phase not in phases_entered_by(project, when):
         raise JourneyError(
             f"The project had not entered {Phase(phase).label.lower()} by {when.date().isoformat()}.",
@@ -132,6 +135,10 @@ def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
+    if result.score is None:
+        feedback_request_after_commit(feedback=result)  # e-mail the link after commit
+    else:
+        alerts_for_low_score(feedback=result)  # the closed loop
     metrics_request_recompute(organization=actor.organization)
     return result
 
@@ -142,6 +149,7 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Any) -> Feedback:
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)
     result = update_audited(feedback, values, actor=actor)
+    alerts_for_low_score(feedback=result)  # the closed loop (once per feedback)
     metrics_request_recompute(organization=actor.organization)
     return result
 

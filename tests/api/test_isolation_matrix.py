@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEvent
 from metrics.models import MetricRun
 from tests.api.world import (
+    ACTION_BODIES,
     MAY_DELETE,
     MAY_RECOMPUTE,
     MAY_TRANSITION,
@@ -56,14 +57,21 @@ def classify(path: str, method: str) -> tuple[str, str]:
     if (
         len(parts) == 3
         and parts[1] == "{id}"
-        and (parts[2], method) in {("transition", "POST"), ("timeline", "GET")}
+        and (resource, parts[2], method)
+        in {
+            ("projects", "transition", "POST"),
+            ("projects", "timeline", "GET"),
+            ("projects", "pm-suggestions", "GET"),
+            ("alerts", "resolve", "POST"),
+            ("alerts", "snooze", "POST"),
+        }
     ):
         return resource, parts[2]
     raise AssertionError(f"{method} {path}: no isolation rule for this operation")
 
 
 def test_every_operation_is_covered():
-    assert len(OPERATIONS) >= 36
+    assert len(OPERATIONS) >= 47
     for path, method in OPERATIONS:
         classify(path, method)
 
@@ -158,21 +166,21 @@ def test_isolation_matrix(world, path, method, who, target):
         send = {
             "retrieve": client.get,
             "timeline": client.get,
+            "pm-suggestions": client.get,
             "destroy": client.delete,
             "partial_update": client.patch,
             "transition": client.post,
+            "resolve": client.post,
+            "snooze": client.post,
         }[kind]
-        body = {
-            "partial_update": PATCH_BODIES.get(resource),
-            "transition": {"to": "initiate"},
-        }.get(kind)
+        body = {"partial_update": PATCH_BODIES.get(resource), **ACTION_BODIES}.get(kind)
         response = send(url, body, format="json") if body else send(url)
         assert response.status_code == 404, response.content
         assert response.json() == {"detail": "Not found."}
         assert fingerprint(other) == before_other
         return
 
-    if kind in ("retrieve", "timeline"):
+    if kind in ("retrieve", "timeline", "pm-suggestions"):
         response = client.get(url)
         assert response.status_code == 200, response.content
         return
@@ -186,8 +194,11 @@ def test_isolation_matrix(world, path, method, who, target):
             url = path.replace("{id}", str(ClientFactory(organization=own.org).pk))
         response = client.delete(url)
         expected = 204 if who in MAY_DELETE[resource] else 403
+    elif kind in ("resolve", "snooze"):
+        response = client.post(url, ACTION_BODIES[kind], format="json")
+        expected = 200 if who in MAY_WRITE[resource] else 403
     else:  # transition
-        response = client.post(url, {"to": "initiate"}, format="json")
+        response = client.post(url, ACTION_BODIES["transition"], format="json")
         expected = 200 if who in MAY_TRANSITION else 403
     assert response.status_code == expected, response.content
     assert fingerprint(other) == before_other

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.permissions import Actor
+from journey.services.alerts import alerts_for_low_score
+from journey.services.playbooks import playbooks_ensure
+from journey.services.surveys import survey_request_create
 from metrics.models import MetricResult, MetricRun
 from tests.api.conftest import make_key
 from tests.factories import (
@@ -69,6 +73,18 @@ def build_side(name: str) -> Side:
         ),
         "metric-runs": MetricRun.objects.create(organization=side.org, trigger="request"),
     }
+    system = Actor.system(side.org)
+    side.objects["playbooks"] = playbooks_ensure(organization=side.org)[0]
+    side.objects["feedback-requests"] = survey_request_create(
+        actor=system,
+        project=project.pk,
+        contact=side.objects["contacts"].pk,
+        kind="csat",
+        phase="assess",
+    )
+    low = FeedbackFactory(project=project, organization=side.org, phase="assess", score=1)
+    side.objects["alerts"] = alerts_for_low_score(feedback=low)[0]
+    side.objects["client-health"] = client  # health is read per client id
     return side
 
 
@@ -109,6 +125,12 @@ def create_body(resource: str, side: Side) -> dict:
             "phase": "assess",
             "responded_at": yesterday,
         },
+        "feedback-requests": {
+            "project": o["projects"].pk,
+            "contact": o["contacts"].pk,
+            "kind": "csat",
+            "phase": "assess",
+        },
     }[resource]
 
 
@@ -119,6 +141,13 @@ PATCH_BODIES = {
     "milestones": {"notes": "patched"},
     "touchpoints": {"summary": "patched"},
     "feedback": {"comment": "patched"},
+    "playbooks": {"notes": "patched"},
+}
+# Body of each POST action on one object, by its last path segment.
+ACTION_BODIES = {
+    "transition": {"to": "initiate"},
+    "resolve": {"note": "Called the sponsor; fixed."},
+    "snooze": {"until": (timezone.now().date() + dt.timedelta(days=3)).isoformat()},
 }
 
 # Which callers may write, per SPEC's roles (written out here, not read from the code).
@@ -131,7 +160,19 @@ MAY_WRITE = {
     "feedback": _AM_LEVEL,
     "milestones": _PM_TOO,
     "touchpoints": _PM_TOO,
+    # Whoever works the accounts closes the loop: every role but viewer, and write keys.
+    "alerts": {
+        "role:admin",
+        "role:executive",
+        "role:account_manager",
+        "role:project_manager",
+        "key:write",
+    },
+    # Playbooks are settings: admins only (no API key).
+    "playbooks": {"role:admin"},
+    "feedback-requests": _AM_LEVEL,
     # Read-only resources: no create, update or delete operations exist.
+    "client-health": set(),
     "metrics": set(),
     "metric-runs": set(),
 }
