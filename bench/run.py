@@ -5,7 +5,7 @@ For each size on PostgreSQL: a fresh database (from a migrated template), the sy
 alternately and `--repeat` times each:
 - the recompute of every organization in a separate worker process
   (`manage.py compute_metrics`), timed by the command itself (the recompute, not Django's
-  start-up) and by the wall clock; the process's peak RSS comes from `wait4` (ru_maxrss);
+  start-up) and by the wall clock; the process's peak RSS is its VmHWM (bench/worker.py);
 - the floor (`bench/floor.sql`, one plain SELECT for every metric of every organization),
   run from this process through psycopg2, all rows fetched.
 The engine's stored rows are then compared with the floor's figures, row by row. SQLite gets
@@ -111,16 +111,15 @@ def generate(database_url: str, size: str) -> dict:
 
 
 def recompute(database_url: str, timeout: float) -> dict:
-    """`compute_metrics` for every organization in its own process: times, peak RSS, rows.
-
-    The child is reaped with os.wait4, whose rusage is that child's alone (ru_maxrss: its
-    peak resident set, KiB on Linux)."""
+    """`compute_metrics` for every organization in its own process (bench/worker.py): the
+    recompute time as the command reports it, the wall time, the rows written and the
+    worker's peak resident set (VmHWM, which the worker prints last)."""
     log = SQLITE_DIR / "compute_metrics.log"
     SQLITE_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [PY, "manage.py", "compute_metrics"],
+            [PY, "-m", "bench.worker"],
             cwd=ROOT,
             env=_env(database_url),
             stdout=out,
@@ -128,7 +127,7 @@ def recompute(database_url: str, timeout: float) -> dict:
         )
         deadline = started + timeout
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
@@ -149,7 +148,7 @@ def recompute(database_url: str, timeout: float) -> dict:
         "orgs": int(m.group(2)),
         "seconds": float(m.group(3)),
         "wall": wall,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": int(re.search(r"VmHWM (\d+) kB", text).group(1)) / 1024,
     }
 
 
@@ -344,13 +343,16 @@ def main(argv: list[str] | None = None) -> None:
         repeat = args.large_repeat if size == "large" and args.large_repeat else args.repeat
         results.append(bench_size("postgresql", size, url, repeat, args.timeout))
         if not args.no_statements:
-            per_statement[size] = statement_times(url, args.statement_timeout)
-            print(f"   statements: {per_statement[size]}", flush=True)
+            per_statement[f"{size} (pg)"] = statement_times(url, args.statement_timeout)
+            print(f"   statements: {per_statement[f'{size} (pg)']}", flush=True)
     if sqlite_sizes:
         template = _sqlite_template()
         for size in sqlite_sizes:
             url = _fresh_sqlite(template, size)
             results.append(bench_size("sqlite", size, url, args.repeat, args.timeout))
+            if not args.no_statements:
+                per_statement[f"{size} (sqlite)"] = statement_times(url, args.statement_timeout)
+                print(f"   statements: {per_statement[f'{size} (sqlite)']}", flush=True)
 
     import psycopg2
 
@@ -389,7 +391,8 @@ def report(results, per_statement, *, machine: str, minutes: float, repeat: int)
         "",
         "- **recompute**: `manage.py compute_metrics` (every organization, each in its own "
         "transaction) in a separate worker process, as the command times it (Django start-up "
-        "excluded); **worker peak RSS** is that process's ru_maxrss (os.wait4).",
+        "excluded); **worker peak RSS** is that process's VmHWM (its own high-water mark; "
+        "ru_maxrss is not used: Linux carries it over from the forking parent).",
         "- **floor**: `bench/floor.sql`, one plain SELECT computing every metric for every "
         "organization, dimension and month, all rows fetched by the client (session with "
         "`jit = off`: compiling the one big query costs ~3 s, the whole floor at small).",
@@ -401,7 +404,7 @@ def report(results, per_statement, *, machine: str, minutes: float, repeat: int)
     if per_statement:
         parts += [
             "",
-            "## Engine statements, PostgreSQL (seconds, summed over the organizations)",
+            "## Engine statements (seconds, summed over the organizations)",
             "",
             "One rolled-back recompute per size, each statement timed on its own "
             "(`bench/statements.py`); `timeout` means it was stopped at the statement timeout.",
