@@ -11,7 +11,7 @@ PORT ?= 8000
 # A local server: DEBUG on (it also allows the built-in development secret key).
 export DJANGO_DEBUG ?= 1
 
-.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages bench
+.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make test-fast  the suite without the slow tests"
 	@echo "make lint       ruff and makemigrations --check only"
 	@echo "make bench-pages  server time of the dashboard and the lists on the demo data (SQLite)"
+	@echo "make screenshots  the browser tour on the demo data, screenshots in test-artifacts/"
 	@echo "make bench      metrics recompute vs the floor at 10k/100k/1M rows (PostgreSQL, BENCH_PG) -> bench/results.md"
 
 $(STAMP): pyproject.toml
@@ -84,6 +85,10 @@ chromium:
 			|| echo "WARNING: could not install Chromium: the browser tests will be skipped"; \
 		else echo "WARNING: /usr/bin/chromium is missing (needs root + apt-get): the browser tests will be skipped"; fi; \
 	fi
+
+# The browser tests' tour on the real demo data; screenshots in test-artifacts/screenshots/.
+screenshots: install assets chromium
+	WEB_DEMO_TOUR=1 $(PY) -m pytest tests/web/test_browser.py -k demo_tour $(PYTEST_ARGS)
 
 bench-pages: install assets
 	$(PY) bench/pages.py
