@@ -196,7 +196,7 @@ class AlertViewSet(EngagementViewSet):
 
 
 # --- playbooks ------------------------------------------------------------------------------
-class _PhaseDays(serializers.Serializer):
+class PhaseDays(serializers.Serializer):
     """Days per phase (null: no rule)."""
 
     assess = serializers.IntegerField(allow_null=True, required=False)
@@ -206,14 +206,9 @@ class _PhaseDays(serializers.Serializer):
     close_out = serializers.IntegerField(allow_null=True, required=False)
 
 
-class _Suggestion(serializers.Serializer):
-    p50 = serializers.FloatField(allow_null=True)
-    n = serializers.IntegerField()
-
-
 class PlaybookOut(serializers.ModelSerializer):
-    cadence_days = _PhaseDays()
-    target_days = _PhaseDays()
+    cadence_days = PhaseDays()
+    target_days = PhaseDays()
     suggested_target_days = serializers.SerializerMethodField(
         help_text="Per phase: the p50 (days) of the time this service model's projects spent "
         "in it, from the journal, and how many stays it rests on."
@@ -239,15 +234,15 @@ class PlaybookOut(serializers.ModelSerializer):
         )
 
 
-class _PhaseDaysIn(serializers.DictField):
+class PhaseDaysField(serializers.DictField):
     child = serializers.IntegerField(allow_null=True, min_value=1, max_value=3650)
 
 
 class PlaybookPatchIn(serializers.Serializer):
-    cadence_days = _PhaseDaysIn(
+    cadence_days = PhaseDaysField(
         required=False, help_text='Merged per phase, e.g. {"execute": 5}; null removes the rule.'
     )
-    target_days = _PhaseDaysIn(required=False, help_text="Merged per phase, like cadence_days.")
+    target_days = PhaseDaysField(required=False, help_text="Merged per phase, like cadence_days.")
     senior_leader_expected = serializers.BooleanField(required=False)
     senior_leader_every_days = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=3650
@@ -386,7 +381,7 @@ class FeedbackRequestViewSet(mixins.CreateModelMixin, EngagementViewSet):
 
 
 # --- client health --------------------------------------------------------------------------
-class _Component(serializers.Serializer):
+class HealthComponent(serializers.Serializer):
     score = serializers.FloatField(allow_null=True, help_text="0-100; null: no data")
     weight = serializers.IntegerField()
     counted = serializers.BooleanField(help_text="Has data and a weight above 0.")
@@ -394,12 +389,12 @@ class _Component(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class _Components(serializers.Serializer):
-    feedback = _Component()
-    milestones = _Component()
-    touchpoints = _Component()
-    alerts = _Component()
-    stuck = _Component()
+class HealthComponents(serializers.Serializer):
+    feedback = HealthComponent()
+    milestones = HealthComponent()
+    touchpoints = HealthComponent()
+    alerts = HealthComponent()
+    stuck = HealthComponent()
 
 
 class ClientHealthOut(serializers.Serializer):
@@ -413,11 +408,11 @@ class ClientHealthOut(serializers.Serializer):
     at_risk = serializers.BooleanField()
     components = serializers.SerializerMethodField()
 
-    def get_components(self, obj) -> _Components:
+    def get_components(self, obj) -> HealthComponents:
         return obj.as_dict()
 
 
-class _TrendPoint(serializers.Serializer):
+class HealthTrendPoint(serializers.Serializer):
     day = serializers.DateField()
     score = serializers.IntegerField(allow_null=True)
 
@@ -429,7 +424,7 @@ class ClientHealthDetailOut(ClientHealthOut):
     def get_weights(self, obj) -> dict[str, int]:
         return {name: c.weight for name, c in obj.components.items()}
 
-    def get_trend(self, obj) -> _TrendPoint(many=True):  # type: ignore[valid-type]
+    def get_trend(self, obj) -> HealthTrendPoint(many=True):  # type: ignore[valid-type]
         return [{"day": s.day, "score": s.score} for s in self.context.get("trend", [])]
 
 
