@@ -89,8 +89,10 @@ class Dialect:
     def _epoch_us(col: str) -> str:
         # Django stores UTC as 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from strftime,
         # the microseconds from the text (padded when there are none).
+        # strftime('%s') would round a fraction of .9995 up to the next second: it gets the
+        # whole seconds only ('YYYY-MM-DD HH:MM:SS').
         return (
-            f"(CAST(strftime('%%s', {col}) AS INTEGER) * 1000000"
+            f"(CAST(strftime('%%s', substr({col}, 1, 19)) AS INTEGER) * 1000000"
             f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))"
         )
 
@@ -370,33 +372,40 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
         )
     )
 
-    # Repeat business: a completion whose client wins another project within 365 days.
+    # Repeat business: a completion whose client wins another project within 365 days. One
+    # window over each client's completions and wins, latest first, gives every completion
+    # the client's next win: the project's own decision precedes its completion, so that win
+    # is always another project's, and a win at the very instant of the completion sorts
+    # after it ("after" is strict).
     year_us = 365 * DAY_US
     out.append(
         (
             "repeat_business_rate",
             _insert(f"""
     WITH {ctes},
-    done AS {d.materialized} (
-        SELECT l.project_id, p.client_id, l.left_at AS at
+    events AS (
+        SELECT l.project_id, p.client_id, l.left_at AS at, 1 AS is_completion
           FROM leaves l JOIN {t["project"]} p ON p.id = l.project_id
          WHERE l.phase = 'close_out' AND l.kind = 'completed'
+        UNION ALL
+        SELECT w.project_id, q.client_id, w.at, 0
+          FROM decisions w JOIN {t["project"]} q ON q.id = w.project_id
+         WHERE w.won = 1
     ),
-    repeats AS (
-        SELECT DISTINCT dn.project_id
-          FROM done dn
-          JOIN decisions w ON w.won = 1
-          JOIN {t["project"]} q ON q.id = w.project_id AND q.client_id = dn.client_id
-         WHERE q.id <> dn.project_id
-           AND {d.diff_us("w.at", "dn.at")} > 0
-           AND {d.diff_us("w.at", "dn.at")} <= {year_us}
+    ordered AS (
+        SELECT project_id, at, is_completion,
+               MIN(CASE WHEN is_completion = 0 THEN at END)
+                   OVER (PARTITION BY client_id ORDER BY at DESC, is_completion DESC
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_win
+          FROM events
     ),
     completions AS (
-        SELECT dn.project_id, dn.at,
-               CASE WHEN r.project_id IS NULL THEN 0 ELSE 1 END AS is_repeat,
-               CASE WHEN {d.diff_us("%(now)s", "dn.at")} < {year_us}
+        SELECT project_id, at,
+               CASE WHEN next_win IS NOT NULL AND {d.diff_us("next_win", "at")} <= {year_us}
+                    THEN 1 ELSE 0 END AS is_repeat,
+               CASE WHEN {d.diff_us("%(now)s", "at")} < {year_us}
                     THEN 1 ELSE 0 END AS window_open
-          FROM done dn LEFT JOIN repeats r ON r.project_id = dn.project_id
+          FROM ordered WHERE is_completion = 1
     )
     SELECT 'repeat_business_rate' AS key, pd.dimension, pd.dimension_value,
            {d.month("cp.at")} AS period,
@@ -416,7 +425,7 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     WITH RECURSIVE {ctes},
     won AS (
         SELECT pd.dimension, pd.dimension_value, pd.client_id, {d.month("dc.at")} AS month,
-               COALESCE(p.contract_value, 0) AS value
+               CAST(ROUND(COALESCE(p.contract_value, 0) * 100) AS BIGINT) AS cents
           FROM decisions dc JOIN {t["project"]} p ON p.id = dc.project_id
           JOIN pdims pd ON pd.project_id = dc.project_id
          WHERE dc.won = 1
@@ -431,7 +440,7 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
           FROM won GROUP BY dimension, dimension_value, client_id
     ),
     steps AS (
-        SELECT dimension, dimension_value, month, SUM(value) AS dv, 0 AS dc
+        SELECT dimension, dimension_value, month, SUM(cents) AS dv, 0 AS dc
           FROM won GROUP BY dimension, dimension_value, month
         UNION ALL
         SELECT dimension, dimension_value, month, 0, COUNT(*)
@@ -456,7 +465,7 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
                      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
     SELECT 'client_lifetime_value' AS key, dimension, dimension_value, month AS period,
-           {f("total")} / clients AS value, {f("total")} AS numerator,
+           ({f("total")} / 100.0) / clients AS value, {f("total")} / 100.0 AS numerator,
            {f("clients")} AS denominator, clients AS n, 0 AS provisional
       FROM cumulative WHERE clients > 0"""),
         )

@@ -425,3 +425,41 @@ def test_admin_corrections_count_each_phase_once(db):
         .filter(key="phase_duration_days.plan")
         .exists()
     )
+
+
+def test_repeat_window_edges_and_fractions_of_a_second(db):
+    """A win at the very instant of the completion is not 'after' it; one exactly 365 days
+    later is inside; durations keep their microseconds (SQLite's strftime would round
+    12:00:59.9996 up a second)."""
+    org = OrganizationFactory(slug="edges")
+    system = Actor.system(org)
+    c1 = ClientFactory(organization=org, name="Same instant")
+    c2 = ClientFactory(organization=org, name="Day 365")
+
+    def done(client, code, completed):
+        p = ProjectFactory(client=client, opened_at=at("2024-01-01"), code=code)
+        walk(
+            system, p, ("initiate", "2024-01-02"), ("plan", "2024-01-03"),
+            ("execute", "2024-01-04"), ("close_out", "2024-01-05"),
+        )  # fmt: skip
+        project_transition(actor=system, project_id=p.pk, to="completed", at=completed)
+
+    def won(client, code, when):
+        p = ProjectFactory(client=client, opened_at=at("2024-01-01"), code=code)
+        project_transition(actor=system, project_id=p.pk, to="initiate", at=when)
+
+    done(c1, "A1", at("2024-03-01 12:00"))
+    won(c1, "A2", at("2024-03-01 12:00"))
+    done(c2, "B1", at("2024-03-01 12:00"))
+    won(c2, "B2", at("2024-03-01 12:00") + dt.timedelta(days=365))
+    frac = ProjectFactory(client=c1, opened_at=at("2024-06-01"), code="F")
+    project_transition(
+        actor=system,
+        project_id=frac.pk,
+        to="lost",
+        at=at("2024-06-03 12:00") + dt.timedelta(seconds=59, microseconds=999600),
+    )
+    metrics_recompute(organization=org)
+    check(org, "repeat_business_rate", "2024-03", 0.5, n=2, num=1, den=2)
+    expected = 2 + (59.9996 / 86400) + 0.5
+    check(org, "time_to_decision_days", "2024-06", expected, n=1)
