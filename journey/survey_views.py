@@ -18,8 +18,10 @@ CLOSED_STATUS = {"answered": 200, "expired": 410, "unknown": 404}
 
 
 def _no_leaks(response: HttpResponse) -> HttpResponse:
-    # The token is in the URL: keep it out of Referer headers, search engines and caches.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: keep it out of Referer headers sent to other sites (same-origin,
+    # not no-referrer: browsers then send "Origin: null" and the CSRF check refuses the form),
+    # out of search engines and caches.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -180,7 +180,7 @@ def test_contact_answers_once_on_a_public_page(world, clock):
     assert 'name="viewport"' in html and "csrfmiddlewaretoken" in html
     assert [f'value="{v}"' in html for v in range(1, 6)] == [True] * 5
     assert 'name="comment"' in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
     csrf = response.cookies["csrftoken"].value
     clock(at(0, hours=2))
