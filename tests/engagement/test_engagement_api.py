@@ -264,3 +264,28 @@ def test_closed_loop_on_the_api_stays_in_the_organization(world, other_world, cl
     fb = FeedbackFactory(project=other_world.project, organization=other_world.org, score=1)
     alerts_for_low_score(feedback=fb)
     assert key_client(world.org).get("/api/v1/alerts/").json()["count"] == 0
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm: session, content types
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_list_query_counts_do_not_grow_with_rows(world, clock, session_client):
+    from tests.factories import ClientFactory
+
+    clock(at(0))
+    viewer = session_client(world.viewer.user)
+    send_request(world)
+    few = {u: _queries(viewer, u) for u in ("/api/v1/client-health/", "/api/v1/feedback-requests/")}
+    for _ in range(4):
+        ClientFactory(organization=world.org)
+        send_request(world)
+    low_score(world, 3)
+    many = {u: _queries(viewer, u) for u in few}
+    assert many == few

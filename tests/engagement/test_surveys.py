@@ -398,3 +398,44 @@ def test_expiry_is_a_setting(world, clock, settings):
     clock(at(0))
     feedback, _ = send_request(world)
     assert feedback.expires_at == at(0) + dt.timedelta(days=3)
+
+
+def test_a_failing_mail_server_rolls_the_send_back_for_a_retry(world, clock, monkeypatch):
+    import smtplib
+
+    from journey.services import surveys
+
+    clock(at(0))
+    from journey.services.surveys import survey_request_create
+
+    feedback = survey_request_create(
+        actor=world.am,
+        project=world.project.pk,
+        contact=world.contact.pk,
+        kind="csat",
+        phase="assess",
+    )
+
+    def down(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("mail server went away")
+
+    monkeypatch.setattr(surveys, "send_mail", down)
+    with pytest.raises(smtplib.SMTPException):
+        survey_send(organization=world.org, feedback_id=feedback.pk)
+    feedback.refresh_from_db()
+    assert feedback.sent_at is None
+    assert not SurveyLink.objects.for_organization(world.org).exists()
+    monkeypatch.undo()
+    assert survey_send(organization=world.org, feedback_id=feedback.pk)  # the retry sends
+    assert len(mail.outbox) == 1
+
+
+def test_the_daily_fan_out_queues_every_organization(world, other_world, clock):
+    from journey.tasks import engagement_daily_all_task
+
+    clock(at(25))
+    assert engagement_daily_all_task() == 2
+    from journey.models import ClientHealthSnapshot
+
+    for w in (world, other_world):
+        assert ClientHealthSnapshot.objects.for_organization(w.org).filter(client=w.client).exists()
