@@ -439,3 +439,43 @@ def test_the_daily_fan_out_queues_every_organization(world, other_world, clock):
 
     for w in (world, other_world):
         assert ClientHealthSnapshot.objects.for_organization(w.org).filter(client=w.client).exists()
+
+
+def test_send_and_reminders_stay_inside_the_organization(world, other_world, clock):
+    from journey.services.surveys import survey_request_create
+
+    clock(at(0))
+    feedback = survey_request_create(
+        actor=world.am,
+        project=world.project.pk,
+        contact=world.contact.pk,
+        kind="csat",
+        phase="assess",
+    )
+    assert survey_send(organization=other_world.org, feedback_id=feedback.pk) is None
+    assert mail.outbox == []
+    survey_send(organization=world.org, feedback_id=feedback.pk)
+    clock(at(8))
+    assert survey_send_reminders(organization=other_world.org) == 0
+    assert survey_send_reminders(organization=world.org) == 1
+
+
+def test_a_request_through_the_feedback_endpoint_is_emailed_too(
+    world, clock, key_client, django_capture_on_commit_callbacks
+):
+    clock(at(0))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = key_client(world.org).post(
+            "/api/v1/feedback/",
+            {
+                "project": world.project.pk,
+                "kind": "nps",
+                "phase": "assess",
+                "contact": world.contact.pk,
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    request = Feedback.objects.for_organization(world.org).get(pk=response.json()["id"])
+    assert (request.origin, request.sent_at, request.expires_at) == ("request", at(0), at(30))
+    assert len(mail.outbox) == 1 and tokens_in_outbox()
