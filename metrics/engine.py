@@ -489,6 +489,12 @@ def recompute(*, organization_id: int, now: dt.datetime) -> int:
     table = MetricResult._meta.db_table
     written = 0
     with connection.cursor() as cursor:
+        if d.vendor == "postgresql" and settings.METRICS_PG_WORK_MEM:
+            # Sorts for the medians and windows stay in memory instead of spilling to disk;
+            # LOCAL: for this transaction only.
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true)", [settings.METRICS_PG_WORK_MEM]
+            )
         cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
         for _name, sql in statements(d):
             cursor.execute(sql, params)

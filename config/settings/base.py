@@ -202,6 +202,8 @@ METRICS_COALESCE_SECONDS = env.int("METRICS_COALESCE_SECONDS", default=5)
 # How long the "a recompute is queued" flag lives if its task never starts (lost message).
 METRICS_PENDING_TTL = env.int("METRICS_PENDING_TTL", default=300)
 METRICS_AUTO_RECOMPUTE = env.bool("METRICS_AUTO_RECOMPUTE", default=True)
+# PostgreSQL work_mem for a recompute's transaction (its sorts and windows); "" keeps the server's.
+METRICS_PG_WORK_MEM = env.str("METRICS_PG_WORK_MEM", default="32MB")
 # Test seam for the worker-crash test only: a pause between the engine's statements, inside
 # the recompute's transaction, so a test can kill a worker in the middle of one.
 METRICS_STATEMENT_DELAY = env.float("METRICS_STATEMENT_DELAY", default=0.0)
