@@ -1,9 +1,18 @@
+# Front-end libraries from the npm registry, pinned by package-lock.json.
+FROM node:20-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error \
+    && mkdir -p static/vendor \
+    && cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/
+
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir -e . gunicorn
 COPY . .
+COPY --from=assets /app/static/vendor/ static/vendor/
 RUN DJANGO_ALLOW_DEV_SECRET=1 python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
