@@ -230,7 +230,7 @@ class PlaybookOut(serializers.ModelSerializer):
 
     def get_suggested_target_days(self, obj) -> dict[str, dict]:
         return playbook_services.playbook_target_suggestions(
-            organization=obj.organization, service_model=obj.service_model
+            organization=obj.organization_id, service_model=obj.service_model
         )
 
 
