@@ -371,6 +371,8 @@ def survey_answer(
     feedback = state.feedback
     value = _score(score, feedback.kind)
     text = require_text(comment, "comment", max_length=5000, required=False)
+    if "\x00" in text:  # PostgreSQL refuses NUL in text: a clear error, not a 500
+        raise JourneyError("The comment contains a character that is not allowed.", field="comment")
     organization = state.link.organization
     answered = (
         Feedback.objects.for_organization(organization)

@@ -223,6 +223,8 @@ def test_post_without_csrf_token_is_refused(world, clock):
         ({"score": "0"}, "Choose a score from 1 to 5."),
         ({"score": "four"}, "Choose a score from 1 to 5."),
         ({"score": "3", "comment": "x" * 5001}, "At most 5000 characters."),
+        ({"score": "3", "comment": "null\x00byte"}, "a character that is not allowed"),
+        ({"score": "99999999999999999999999"}, "Choose a score from 1 to 5."),
     ],
 )
 def test_bad_input_re_renders_with_the_error_inline(world, clock, data, message):
