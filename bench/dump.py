@@ -18,9 +18,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="small")
     parser.add_argument("--now", required=True, help="ISO 8601 with an offset")
     parser.add_argument("--migrate", action="store_true", help="migrate the database first")
-    parser.add_argument(
-        "--patched", action="store_true", help="with the engine changes of bench/patches.py"
-    )
     args = parser.parse_args(argv)
     now = dt.datetime.fromisoformat(args.now)
     if now.tzinfo is None:
@@ -37,10 +34,6 @@ def main(argv: list[str] | None = None) -> None:
     from bench.generate import check_journals, generate
     from metrics.services import metrics_recompute
 
-    if args.patched:
-        from bench.patches import apply
-
-        apply()
     if args.migrate:
         call_command("migrate", verbosity=0, interactive=False)
     generate(size=args.size)
