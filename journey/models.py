@@ -647,6 +647,7 @@ class AlertKind(models.TextChoices):
     STUCK = "stuck", "Project past its phase target"
     MILESTONE_OVERDUE = "milestone_overdue", "Milestone overdue"
     SURVEY_UNANSWERED = "survey_unanswered", "Survey unanswered"
+    SENIOR_LEADER = "senior_leader", "Senior leader overdue"
 
 
 class Alert(TenantModel):

@@ -1,5 +1,6 @@
 """Alerts: the follow-ups a person owes a client. Raised by the closed loop (a low score) and
-by the daily rules (cadence, stuck projects, overdue milestones, unanswered surveys);
+by the daily rules (cadence, senior-leader presence, stuck projects, overdue milestones,
+unanswered surveys);
 snoozed until a date or resolved with a note.
 
 Every alert names its cause in `cause_key`, including the episode (the last touchpoint, the
@@ -359,11 +360,67 @@ def _rule_surveys(organization: Organization, now: dt.datetime) -> tuple[list[Al
     return raised, causes
 
 
+def _rule_senior_leader(
+    organization: Organization, now: dt.datetime
+) -> tuple[list[Alert], set[str]]:
+    """A client with open work whose playbook wants a senior leader every N days, and none
+    has joined a touchpoint for N days (counted from the first open project if none ever)."""
+    playbooks = playbook_map(organization=organization)
+    wanted = {
+        model: pb.senior_leader_every_days
+        for model, pb in playbooks.items()
+        if pb.senior_leader_expected and pb.senior_leader_every_days
+    }
+    if not wanted:
+        return [], set()
+    last_senior = (
+        Touchpoint.objects.for_organization(organization)
+        .filter(client=OuterRef("pk"), at__lte=now, senior_leader_present=True)
+        .order_by("-at", "-id")
+    )
+    clients = (
+        Client.objects.for_organization(organization)
+        .filter(projects__status__in=OPEN_STATUSES, service_model__in=list(wanted))
+        .annotate(
+            last_senior_at=Subquery(last_senior.values("at")[:1]),
+            last_senior_id=Subquery(last_senior.values("id")[:1]),
+            first_open_at=Min("projects__opened_at", filter=Q(projects__status__in=OPEN_STATUSES)),
+        )
+        .select_related("account_manager")
+        .order_by("id")
+        .distinct()
+    )
+    raised, causes = [], set()
+    for client in clients:
+        every = wanted[client.service_model]
+        since = client.last_senior_at or client.first_open_at
+        if since is None or now < since + dt.timedelta(days=every):
+            continue
+        key = f"senior:c{client.pk}:t{client.last_senior_id or 0}"
+        causes.add(key)
+        days = int((now - since).total_seconds() // 86400)
+        alert = _raise(
+            organization=organization,
+            kind=AlertKind.SENIOR_LEADER,
+            cause_key=key,
+            now=now,
+            assignee=client.account_manager,
+            client=client,
+            title=f"{client.name}: no senior leader for {days} days (playbook: every {every})",
+            message=f"The {client.get_service_model_display().lower()} playbook expects a "
+            f"senior leader at a touchpoint at least every {every} days while work is open.",
+        )
+        if alert:
+            raised.append(alert)
+    return raised, causes
+
+
 RULES = {
     AlertKind.CADENCE: _rule_cadence,
     AlertKind.STUCK: _rule_stuck,
     AlertKind.MILESTONE_OVERDUE: _rule_milestones,
     AlertKind.SURVEY_UNANSWERED: _rule_surveys,
+    AlertKind.SENIOR_LEADER: _rule_senior_leader,
 }
 
 

@@ -68,7 +68,14 @@ def test_demo_engagement_is_complete_and_deterministic():
     assert {r[2] for r in requests} == {"csat", "nps"} or len(requests) > 0
     assert all(r[3] < ANCHOR for r in requests)
     kinds = {k[0] for k in a["alerts"]}
-    assert kinds == {"low_score", "cadence", "stuck", "milestone_overdue", "survey_unanswered"}
+    assert kinds == {
+        "low_score",
+        "cadence",
+        "senior_leader",
+        "stuck",
+        "milestone_overdue",
+        "survey_unanswered",
+    }
     assert any(k[0] == "low_score" and k[4] for k in a["alerts"])  # one still open
     assert any(k[0] == "low_score" and not k[4] and k[5] for k in a["alerts"])  # resolved, noted
     assert {p[0] for p in a["playbooks"]} == {"consultative", "transactional"}
