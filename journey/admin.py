@@ -4,11 +4,15 @@ from django.contrib import admin
 
 from accounts.admin import TenantAdmin
 from journey.models import (
+    Alert,
     Client,
+    ClientHealthSnapshot,
     Contact,
+    EngagementSettings,
     Feedback,
     Milestone,
     PhaseTransition,
+    Playbook,
     Project,
     Touchpoint,
 )
@@ -70,3 +74,27 @@ class TouchpointAdmin(ReadOnlyTenantAdmin):
 class FeedbackAdmin(ReadOnlyTenantAdmin):
     list_display = ["project", "kind", "phase", "score", "responded_at"]
     list_filter = ("organization", "kind", "phase")
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyTenantAdmin):
+    list_display = ["raised_at", "kind", "title", "assignee", "snoozed_until", "resolved_at"]
+    list_filter = ("organization", "kind")
+    search_fields = ["title", "cause_key"]
+
+
+@admin.register(Playbook)
+class PlaybookAdmin(ReadOnlyTenantAdmin):
+    list_display = ["service_model", "senior_leader_expected", "senior_leader_every_days"]
+    list_filter = ("organization", "service_model")
+
+
+@admin.register(EngagementSettings)
+class EngagementSettingsAdmin(ReadOnlyTenantAdmin):
+    pass
+
+
+@admin.register(ClientHealthSnapshot)
+class ClientHealthSnapshotAdmin(ReadOnlyTenantAdmin):
+    list_display = ["client", "day", "score"]
+    list_filter = ("organization",)
