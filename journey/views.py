@@ -21,6 +21,7 @@ from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from journey import services
+from journey.engagement_selectors import alert_list
 from journey.forms import (
     ClientFilter,
     ClientForm,
@@ -57,6 +58,7 @@ from journey.selectors import (
 )
 
 PAGE_SIZE = 25
+HOME_ALERTS = 6
 OPEN = [ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD]
 
 
@@ -131,6 +133,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_projects": list(projects[:10]),
         "my_projects": mine,
         "can_add_client": actor.may(Perm.CLIENT_WRITE),
+        # What the AM or PM owes a client today (the inbox's first rows).
+        "open_alerts": list(alert_list(organization=org, assignee=request.user)[:HOME_ALERTS]),
     }
     return render(request, "journey/home.html", context)
 
@@ -272,6 +276,10 @@ def _client_page(request: HttpRequest, client, form: TouchpointForm | None = Non
             "can_open_project": actor.may(Perm.PROJECT_WRITE),
         }
     )
+    # Health and survey requests (issue 6) live with the engagement views.
+    from journey.engagement_views import client_engagement_context
+
+    context.update(client_engagement_context(request, client))
     return render(request, "journey/clients/detail.html", context)
 
 
@@ -544,10 +552,19 @@ def _project_page(request: HttpRequest, project: Project, form=None) -> HttpResp
     context.update(
         {
             "touchpoints": list(touchpoint_list(organization=org).filter(project=project)[:15]),
-            "feedback": list(feedback_list(organization=org, project_id=project.pk)[:15]),
+            "feedback": list(
+                feedback_list(organization=org, project_id=project.pk).filter(score__isnull=False)[
+                    :15
+                ]
+            ),
             "can_edit": actor.may(Perm.PROJECT_WRITE),
         }
     )
+    # Survey requests and PM suggestions (issue 6) live with the engagement views.
+    from journey.engagement_views import project_pm_context, project_surveys_context
+
+    context.update(project_surveys_context(request, project))
+    context.update(project_pm_context(request, project))
     return render(request, "journey/projects/detail.html", context)
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from accounts.models import Role
+from journey.engagement_selectors import alert_list
 from journey.models import Modality
 
 register = template.Library()
@@ -19,6 +20,8 @@ ICONS = {
     "projects": '<path d="M3 7h18M3 12h18M3 17h12"/>',
     "board": '<path d="M4 4h4v16H4zM10 4h4v10h-4zM16 4h4v13h-4z"/>',
     "mine": '<path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8M4 21a8 8 0 0 1 16 0"/>',
+    "alerts": '<path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0"/>',
+    "settings": '<path d="M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4"/>',
 }
 
 # (key, label, url name, query) per role, in the order that role works in.
@@ -29,12 +32,14 @@ _ITEMS = {
     "projects": ("Projects", "projects", ""),
     "board": ("Phase board", "board", ""),
     "mine": ("My projects", "my_projects", ""),
+    "alerts": ("Alerts", "alerts", ""),
+    "settings": ("Engagement settings", "engagement_settings", ""),
 }
 _ORDER = {
-    Role.EXECUTIVE: ["dashboard", "home", "board", "projects", "clients"],
-    Role.ACCOUNT_MANAGER: ["home", "clients", "projects", "board", "dashboard"],
-    Role.PROJECT_MANAGER: ["mine", "board", "home", "projects", "clients", "dashboard"],
-    Role.ADMIN: ["home", "dashboard", "clients", "projects", "board", "mine"],
+    Role.EXECUTIVE: ["dashboard", "home", "alerts", "board", "projects", "clients"],
+    Role.ACCOUNT_MANAGER: ["home", "alerts", "clients", "projects", "board", "dashboard"],
+    Role.PROJECT_MANAGER: ["mine", "board", "home", "alerts", "projects", "clients", "dashboard"],
+    Role.ADMIN: ["home", "alerts", "dashboard", "clients", "projects", "board", "mine", "settings"],
     Role.VIEWER: ["home", "clients", "projects", "board", "dashboard"],
 }
 
@@ -46,15 +51,21 @@ def nav_items(context) -> list[dict]:
     if membership is None:
         return []
     current = getattr(request.resolver_match, "url_name", "")
+    order = _ORDER.get(membership.role, _ORDER[Role.VIEWER])
+    # The badge: the user's open alerts (one count query per page).
+    alerts_open = open_alert_count(request) if "alerts" in order else 0
     out = []
-    for key in _ORDER.get(membership.role, _ORDER[Role.VIEWER]):
+    for key in order:
         label, name, _ = _ITEMS[key]
         out.append(
             {
                 "key": key,
                 "label": label,
                 "url": reverse(name),
-                "active": current == name or (key == "clients" and current.startswith("client")),
+                "count": alerts_open if key == "alerts" else None,
+                "active": current == name
+                or (key == "clients" and current.startswith("client"))
+                or (key == "alerts" and current.startswith("alert")),
                 "icon": mark_safe(  # noqa: S308 - constant markup above
                     '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
                     f'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{ICONS[key]}</svg>'
@@ -62,6 +73,13 @@ def nav_items(context) -> list[dict]:
             }
         )
     return out
+
+
+def open_alert_count(request) -> int:
+    organization = getattr(request, "organization", None)
+    if organization is None or not request.user.is_authenticated:
+        return 0
+    return alert_list(organization=organization, assignee=request.user).count()
 
 
 @register.filter
@@ -109,3 +127,17 @@ def ago(value) -> str:
     from django.utils.timesince import timesince
 
     return f"{timesince(value, depth=1)} ago"
+
+
+COMPONENT_LABELS = {
+    "feedback": "Feedback (CSAT/NPS)",
+    "milestones": "On-time milestones",
+    "touchpoints": "Touchpoints vs playbook",
+    "alerts": "Open alerts",
+    "stuck": "Projects on target",
+}
+
+
+@register.filter
+def component_label(name: str) -> str:
+    return COMPONENT_LABELS.get(name, name)

@@ -255,3 +255,68 @@ def grow(world: SimpleNamespace, total_projects: int) -> None:
     Milestone.objects.bulk_create(milestones)
     Touchpoint.objects.bulk_create(touchpoints)
     Feedback.objects.bulk_create(feedback)
+
+
+def add_engagement(world: SimpleNamespace, *, alerts: int = 3, surveys: int = 2) -> SimpleNamespace:
+    """Engagement data for `world`: open alerts for the account manager (a low score first),
+    one snoozed and one resolved, survey requests on the running project (sent, one
+    answered), and today's health snapshot."""
+    from journey.models import Alert
+    from journey.services.health import health_snapshot_take
+    from journey.services.surveys import survey_request_create, survey_send
+
+    org, am, now = world.org, world.people["am"], timezone.now()
+    have = Alert.objects.for_organization(org).count()
+    rows = [
+        Alert(
+            organization=org,
+            kind="low_score" if i == 0 else "cadence",
+            cause_key=f"test:{have + i}",
+            assignee=am.user,
+            client=world.pharma,
+            project=world.running,
+            title="CSAT 2/5 from Paula Primary on BIG-002" if i == 0 else f"Quiet client {i}",
+            message="Kick-off was chaotic." if i == 0 else "",
+            raised_at=now - dt.timedelta(hours=i + 1),
+        )
+        for i in range(alerts)
+    ]
+    rows.append(
+        Alert(
+            organization=org,
+            kind="stuck",
+            cause_key=f"test:snoozed:{have}",
+            assignee=am.user,
+            client=world.bio,
+            title="Snoozed one",
+            raised_at=now - dt.timedelta(days=3),
+            snoozed_until=(now + dt.timedelta(days=5)).date(),
+        )
+    )
+    rows.append(
+        Alert(
+            organization=org,
+            kind="milestone_overdue",
+            cause_key=f"test:resolved:{have}",
+            assignee=am.user,
+            client=world.pharma,
+            title="Resolved one",
+            raised_at=now - dt.timedelta(days=9),
+            resolved_at=now - dt.timedelta(days=1),
+            resolved_by=am.user,
+            resolution_note="Called them.",
+        )
+    )
+    Alert.objects.bulk_create(rows)
+    contact = world.contact
+    for i in range(surveys):
+        feedback = survey_request_create(
+            actor=am, project=world.running.pk, contact=contact.pk, kind="csat", phase="execute"
+        )
+        survey_send(organization=org, feedback_id=feedback.pk, deliver=False)
+        if i == 0:
+            Feedback.objects.for_organization(org).filter(pk=feedback.pk).update(
+                score=4, responded_at=now, comment="Smooth so far"
+            )
+    health_snapshot_take(organization=org)
+    return world

@@ -103,5 +103,6 @@ def test_query_counts_do_not_grow_with_data(world, django_assert_num_queries):
         assert columns[phase].count('class="bcard"') == BOARD_CARDS_PER_COLUMN, phase
         assert re.search(r"\+ \d+ more</a>", columns[phase]), phase
     assert columns["execute"].count('class="bcard"') == 1 and "more</a>" not in columns["execute"]
-    # Pages stay lean in absolute terms too.
-    assert max(small.values()) <= 16, small
+    # Pages stay lean in absolute terms too; the client page and the dashboard add a client
+    # health computation (a fixed dozen queries for the whole organization).
+    assert max(small.values()) <= 30, small

@@ -1,0 +1,426 @@
+"""Browser views of the engagement features: the alert inbox, survey requests and PM
+suggestions on the project page, and the admins' engagement settings (playbooks, health
+weights, gate surveys). Thin like `journey.views`: selectors and services decide, a service's
+refusal shows inline, htmx requests get the partial they swap."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.errors import DomainError, PermissionDeniedError
+from accounts.permissions import Perm
+from journey.engagement_selectors import (
+    alert_get,
+    alert_list,
+    alert_state,
+    feedback_request_list,
+    feedback_request_status,
+    survey_response_rate,
+)
+from journey.forms import (
+    AlertResolveForm,
+    AlertSnoozeForm,
+    GateSurveysForm,
+    HealthWeightsForm,
+    PlaybookForm,
+    SurveyRequestForm,
+    add_domain_error,
+)
+from journey.models import AlertKind, Phase, ServiceModel
+from journey.selectors import contact_list, project_get
+from journey.services import alerts as alert_services
+from journey.services import playbooks as playbook_services
+from journey.services import surveys as survey_services
+from journey.services.matching import project_pm_suggestions
+from journey.services.playbooks import HEALTH_COMPONENTS
+from journey.templatetags.journey_ui import COMPONENT_LABELS, open_alert_count
+from journey.views import org_view, paginate, submit
+
+ALERT_STATES = [("open", "Open"), ("snoozed", "Snoozed"), ("resolved", "Resolved")]
+ALERT_PAGE_SIZE = 20
+
+
+def _service_error(form, call, /, **kwargs):
+    """Like `submit`, for forms whose service errors need their own placement."""
+    try:
+        return call(**kwargs)
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:
+        if hasattr(form, "add_service_error"):
+            form.add_service_error(exc)
+        else:
+            add_domain_error(form, exc)
+        return None
+
+
+# --- alert inbox ----------------------------------------------------------------------------
+def _alert_row(request: HttpRequest, alert, *, resolve_form=None, snooze_form=None, **extra):
+    context = {
+        "alert": alert,
+        "state": alert_state(alert),
+        "can_act": request.actor.may(Perm.ALERT_WRITE),
+        "resolve_form": resolve_form or AlertResolveForm(prefix=f"a{alert.pk}"),
+        "snooze_form": snooze_form or AlertSnoozeForm(prefix=f"a{alert.pk}"),
+        "show_assignee": extra.pop("show_assignee", True),
+        "min_snooze": timezone.now().date().isoformat(),
+        **extra,
+    }
+    return context
+
+
+@org_view
+def alerts(request: HttpRequest) -> HttpResponse:
+    org, user = request.organization, request.user
+    state = request.GET.get("state", "open")
+    if state not in dict(ALERT_STATES):
+        state = "open"
+    everyone = request.GET.get("who") == "all"
+    assignee = None if everyone else user
+    page = paginate(
+        request,
+        alert_list(organization=org, assignee=assignee, state=state),
+        per_page=ALERT_PAGE_SIZE,
+    )
+    counts = {
+        s: alert_list(organization=org, assignee=assignee, state=s).count()
+        for s in ("open", "snoozed")
+    }
+    context = {
+        "state": state,
+        "everyone": everyone,
+        "tabs": [(s, label, counts.get(s)) for s, label in ALERT_STATES],
+        "page": page,
+        "rows": [_alert_row(request, a, show_assignee=everyone) for a in page.object_list],
+        "kinds": AlertKind,
+    }
+    if request.htmx and request.htmx.target == "alert-list":
+        return render(request, "journey/alerts/_list.html", context)
+    return render(request, "journey/alerts/inbox.html", context)
+
+
+def _alert_response(request: HttpRequest, alert, **row) -> HttpResponse:
+    context = _alert_row(request, alert, **row)
+    context["nav_alert_count"] = open_alert_count(request)
+    return render(request, "journey/alerts/_alert.html", context)
+
+
+@org_view
+@require_POST
+def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    alert = alert_get(organization=org, alert_id=alert_id)
+    actor.require(Perm.ALERT_WRITE)
+    form = AlertResolveForm(request.POST, prefix=f"a{alert.pk}")
+    done = None
+    if form.is_valid():
+        done = submit(
+            form,
+            alert_services.alert_resolve,
+            actor=actor,
+            alert_id=alert.pk,
+            note=form.cleaned_data["note"],
+        )
+    if not request.htmx:
+        if done is not None:
+            messages.success(request, "Alert resolved.")
+        else:
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(reverse("alerts"))
+    if done is not None:
+        return _alert_response(request, done, just="resolved")
+    return _alert_response(request, alert, resolve_form=form, open_form="resolve")
+
+
+@org_view
+@require_POST
+def alert_snooze(request: HttpRequest, alert_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    alert = alert_get(organization=org, alert_id=alert_id)
+    actor.require(Perm.ALERT_WRITE)
+    form = AlertSnoozeForm(request.POST, prefix=f"a{alert.pk}")
+    done = None
+    if form.is_valid():
+        done = submit(
+            form,
+            alert_services.alert_snooze,
+            actor=actor,
+            alert_id=alert.pk,
+            until=form.cleaned_data["until"],
+        )
+    if not request.htmx:
+        if done is not None:
+            messages.success(request, f"Alert snoozed until {done.snoozed_until:%Y-%m-%d}.")
+        else:
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(reverse("alerts"))
+    if done is not None:
+        return _alert_response(request, done, just="snoozed")
+    return _alert_response(request, alert, snooze_form=form, open_form="snooze")
+
+
+# --- project page: survey requests and PM suggestions ---------------------------------------
+def survey_rows(requests) -> list[dict]:
+    now = timezone.now()
+    return [{"f": f, "status": feedback_request_status(f, now)} for f in requests]
+
+
+def project_surveys_context(request: HttpRequest, project, form=None) -> dict:
+    org, actor = request.organization, request.actor
+    can_send = actor.may(Perm.FEEDBACK_WRITE)
+    if can_send and form is None:
+        form = SurveyRequestForm(
+            organization=org,
+            contacts=list(contact_list(organization=org, client_id=project.client_id)),
+            initial={"phase": project.phase, "kind": "csat"},
+        )
+    return {
+        "project": project,
+        "survey_requests": survey_rows(
+            feedback_request_list(organization=org, project_id=project.pk)[:20]
+        ),
+        "survey_rate": survey_response_rate(organization=org, project_id=project.pk),
+        "survey_form": form if can_send else None,
+    }
+
+
+def project_pm_context(request: HttpRequest, project) -> dict:
+    return {
+        "pm_suggestions": project_pm_suggestions(
+            organization=request.organization, project_id=project.pk
+        )[:5],
+        "can_assign_pm": request.actor.may(Perm.PROJECT_WRITE) and project.is_open,
+    }
+
+
+@org_view
+@require_POST
+def survey_request(request: HttpRequest, project_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    actor.require(Perm.FEEDBACK_WRITE)
+    contacts = list(contact_list(organization=org, client_id=project.client_id))
+    form = SurveyRequestForm(request.POST, organization=org, contacts=contacts)
+    sent = None
+    if form.is_valid():
+        data = form.cleaned_data
+        sent = submit(
+            form,
+            survey_services.survey_request_create,
+            actor=actor,
+            project=project.pk,
+            contact=data["contact"],
+            kind=data["kind"],
+            phase=data["phase"],
+        )
+    if not request.htmx:
+        if sent is not None:
+            messages.success(request, f"Survey sent to {sent.contact.name}.")
+            return redirect("project_detail", project_id=project.pk)
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("project_detail", project_id=project.pk)
+    context = project_surveys_context(request, project, form=None if sent else form)
+    context["survey_sent"] = sent
+    return render(request, "journey/projects/_surveys.html", context)
+
+
+@org_view
+@require_POST
+def project_assign_pm(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Make a suggested project manager the project's, through the project update service."""
+    org, actor = request.organization, request.actor
+    project = project_get(organization=org, project_id=project_id)
+    actor.require(Perm.PROJECT_WRITE)
+    email = request.POST.get("project_manager", "")
+    try:
+        from journey.services import project_update
+
+        updated = project_update(actor=actor, project_id=project.pk, project_manager=email)
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        who = updated.project_manager.get_full_name() if updated.project_manager else "Nobody"
+        messages.success(request, f"{who} is now the project manager.")
+    return redirect("project_detail", project_id=project.pk)
+
+
+# --- engagement settings (admins) -----------------------------------------------------------
+def _playbook_block(organization, playbook, form=None, saved=False) -> dict:
+    suggestions = playbook_services.playbook_target_suggestions(
+        organization=organization, service_model=playbook.service_model
+    )
+    form = form or PlaybookForm(playbook=playbook)
+    return {
+        "playbook": playbook,
+        "form": form,
+        "phases": [
+            {
+                "phase": phase,
+                "label": Phase(phase).label,
+                "cadence": form[f"cadence_days__{phase}"],
+                "target": form[f"target_days__{phase}"],
+                "p50": suggestions[phase]["p50"],
+                "n": suggestions[phase]["n"],
+            }
+            for phase in Phase.order()
+        ],
+        "saved": saved,
+    }
+
+
+def _weights_block(organization, form=None, saved=False) -> dict:
+    weights = playbook_services.health_weights(organization=organization)
+    form = form or HealthWeightsForm(components=HEALTH_COMPONENTS, initial=weights)
+    total = sum(weights.values()) or 1
+    return {
+        "weights_form": form,
+        "weights": [(name, weights[name], weights[name] / total) for name in HEALTH_COMPONENTS],
+        "weights_saved": saved,
+    }
+
+
+def _gates_block(organization, form=None, saved=False) -> dict:
+    if form is None:
+        form = GateSurveysForm(
+            initial={
+                "enabled": [
+                    m
+                    for m in ServiceModel.values
+                    if playbook_services.gate_surveys_enabled(
+                        organization=organization, service_model=m
+                    )
+                ]
+            }
+        )
+    return {"gates_form": form, "gates_saved": saved}
+
+
+@org_view
+def engagement_settings(request: HttpRequest) -> HttpResponse:
+    request.actor.require(Perm.ENGAGEMENT_MANAGE)
+    return _settings_page(request)
+
+
+def _settings_page(request: HttpRequest, **override) -> HttpResponse:
+    org = request.organization
+    playbooks = playbook_services.playbooks_ensure(organization=org)
+    blocks = [
+        override["playbook_block"]
+        if override.get("playbook_block") and override["playbook_block"]["playbook"].pk == p.pk
+        else _playbook_block(org, p)
+        for p in playbooks
+    ]
+    context = {"playbooks": blocks}
+    context.update(override.get("weights_block") or _weights_block(org))
+    context.update(override.get("gates_block") or _gates_block(org))
+    return render(request, "journey/settings/engagement.html", context)
+
+
+def _settings_saved(request: HttpRequest, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("engagement_settings")
+
+
+@org_view
+@require_POST
+def playbook_save(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    playbook = playbook_services.playbook_get(organization=org, playbook_id=playbook_id)
+    actor.require(Perm.ENGAGEMENT_MANAGE)
+    form = PlaybookForm(request.POST, playbook=playbook)
+    saved = None
+    if form.is_valid():
+        saved = _service_error(
+            form,
+            playbook_services.playbook_update,
+            actor=actor,
+            playbook_id=playbook.pk,
+            **form.service_data(),
+        )
+    if saved is not None:
+        if not request.htmx:
+            return _settings_saved(request, f"{saved} saved.")
+        block = _playbook_block(org, saved, saved=True)
+    else:
+        block = _playbook_block(org, playbook, form=form)
+    if not request.htmx:
+        return _settings_page(request, playbook_block=block)
+    return render(request, "journey/settings/_playbook.html", block)
+
+
+@org_view
+@require_POST
+def health_weights_save(request: HttpRequest) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    actor.require(Perm.ENGAGEMENT_MANAGE)
+    form = HealthWeightsForm(request.POST, components=HEALTH_COMPONENTS)
+    saved = None
+    if form.is_valid():
+        saved = _service_error(
+            form,
+            playbook_services.engagement_settings_update,
+            actor=actor,
+            health_weights=dict(form.cleaned_data),
+        )
+    if saved is not None and not request.htmx:
+        return _settings_saved(request, "Health weights saved.")
+    block = _weights_block(org, saved=True) if saved is not None else _weights_block(org, form)
+    if not request.htmx:
+        return _settings_page(request, weights_block=block)
+    return render(request, "journey/settings/_weights.html", block)
+
+
+@org_view
+@require_POST
+def gate_surveys_save(request: HttpRequest) -> HttpResponse:
+    org, actor = request.organization, request.actor
+    actor.require(Perm.ENGAGEMENT_MANAGE)
+    form = GateSurveysForm(request.POST)
+    saved = None
+    if form.is_valid():
+        saved = _service_error(
+            form,
+            playbook_services.engagement_settings_update,
+            actor=actor,
+            gate_surveys_disabled_for=form.disabled_for(),
+        )
+    if saved is not None and not request.htmx:
+        return _settings_saved(request, "Gate surveys saved.")
+    block = _gates_block(org, saved=True) if saved is not None else _gates_block(org, form)
+    if not request.htmx:
+        return _settings_page(request, gates_block=block)
+    return render(request, "journey/settings/_gates.html", block)
+
+
+# --- client page: health and surveys --------------------------------------------------------
+def client_engagement_context(request: HttpRequest, client) -> dict:
+    from journey.services.health import client_health, client_health_trend
+
+    org = request.organization
+    health = client_health(organization=org, client_id=client.pk)
+    breakdown = health.as_dict()
+    trend = client_health_trend(organization=org, client_id=client.pk, days=90)
+    return {
+        "health": health,
+        "health_rows": [
+            {"name": name, "label": COMPONENT_LABELS.get(name, name), **row}
+            for name, row in breakdown.items()
+        ],
+        "health_trend": trend,
+        "health_chart": {
+            "labels": [s.day.isoformat() for s in trend],
+            "values": [s.score for s in trend],
+        },
+        "survey_requests": survey_rows(
+            feedback_request_list(organization=org, client_id=client.pk)[:20]
+        ),
+        "survey_rate": survey_response_rate(organization=org, client_id=client.pk),
+        "perms_settings": request.actor.may(Perm.ENGAGEMENT_MANAGE),
+    }

@@ -1,0 +1,25 @@
+// The client page's 90-day health trend, from the JSON in #health-data. Without Chart.js the
+// table under the chart carries every figure.
+(function () {
+  "use strict";
+  var node = document.getElementById("health-data");
+  var canvas = document.getElementById("health-chart");
+  if (!node || !canvas || typeof Chart === "undefined") return;
+  var data = JSON.parse(node.textContent);
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.font.size = 11;
+  Chart.defaults.color = "#6b7280";
+  window.healthChart = new Chart(canvas, {
+    type: "line",
+    data: {
+      labels: data.labels,
+      datasets: [{ label: "Health", data: data.values, borderColor: "#5e6ad2", backgroundColor: "#5e6ad222", fill: true, tension: 0.25, spanGaps: true, pointRadius: data.labels.length > 30 ? 0 : 2.5 }]
+    },
+    options: {
+      maintainAspectRatio: false, animation: { duration: 250 },
+      plugins: { legend: { display: false } },
+      scales: { x: { grid: { display: false }, ticks: { maxTicksLimit: 6 } }, y: { min: 0, max: 100, ticks: { maxTicksLimit: 5 } } }
+    }
+  });
+  document.body.dataset.healthChart = "1";
+})();
