@@ -387,7 +387,12 @@ def test_the_daily_task_runs_everything_twice_safely(world, clock):
     count = len(alerts(world))
     second = engagement_daily_task(organization_id=world.org.pk)
     assert second["reminders"] == 0 and len(alerts(world)) == count
-    assert {a.kind for a in alerts(world)} == {"cadence", "senior_leader", "stuck", "survey_unanswered"}
+    assert {a.kind for a in alerts(world)} == {
+        "cadence",
+        "senior_leader",
+        "stuck",
+        "survey_unanswered",
+    }
     assert engagement_daily_task(organization_id=10**9) == {}
 
 
