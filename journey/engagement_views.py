@@ -31,7 +31,7 @@ from journey.forms import (
     SurveyRequestForm,
     add_domain_error,
 )
-from journey.models import AlertKind, Phase, ServiceModel
+from journey.models import Phase, ServiceModel
 from journey.selectors import contact_list, project_get
 from journey.services import alerts as alert_services
 from journey.services import playbooks as playbook_services
@@ -61,17 +61,24 @@ def _service_error(form, call, /, **kwargs):
 
 # --- alert inbox ----------------------------------------------------------------------------
 def _alert_row(request: HttpRequest, alert, *, resolve_form=None, snooze_form=None, **extra):
-    context = {
+    return {
         "alert": alert,
         "state": alert_state(alert),
         "can_act": request.actor.may(Perm.ALERT_WRITE),
         "resolve_form": resolve_form or AlertResolveForm(prefix=f"a{alert.pk}"),
         "snooze_form": snooze_form or AlertSnoozeForm(prefix=f"a{alert.pk}"),
-        "show_assignee": extra.pop("show_assignee", True),
         "min_snooze": timezone.now().date().isoformat(),
         **extra,
     }
-    return context
+
+
+def _alert_tabs(request: HttpRequest, *, everyone: bool) -> list[tuple[str, str, int | None]]:
+    assignee = None if everyone else request.user
+    counts = {
+        s: alert_list(organization=request.organization, assignee=assignee, state=s).count()
+        for s in ("open", "snoozed")
+    }
+    return [(s, label, counts.get(s)) for s, label in ALERT_STATES]
 
 
 @org_view
@@ -81,23 +88,17 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if state not in dict(ALERT_STATES):
         state = "open"
     everyone = request.GET.get("who") == "all"
-    assignee = None if everyone else user
     page = paginate(
         request,
-        alert_list(organization=org, assignee=assignee, state=state),
+        alert_list(organization=org, assignee=None if everyone else user, state=state),
         per_page=ALERT_PAGE_SIZE,
     )
-    counts = {
-        s: alert_list(organization=org, assignee=assignee, state=s).count()
-        for s in ("open", "snoozed")
-    }
     context = {
         "state": state,
         "everyone": everyone,
-        "tabs": [(s, label, counts.get(s)) for s, label in ALERT_STATES],
+        "tabs": _alert_tabs(request, everyone=everyone),
         "page": page,
-        "rows": [_alert_row(request, a, show_assignee=everyone) for a in page.object_list],
-        "kinds": AlertKind,
+        "rows": [_alert_row(request, a) for a in page.object_list],
     }
     if request.htmx and request.htmx.target == "alert-list":
         return render(request, "journey/alerts/_list.html", context)
@@ -105,8 +106,18 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 
 def _alert_response(request: HttpRequest, alert, **row) -> HttpResponse:
+    """The alert's row again; the navigation badge and the tab counts follow out of band."""
     context = _alert_row(request, alert, **row)
-    context["nav_alert_count"] = open_alert_count(request)
+    everyone = request.POST.get("who") == "all"
+    state = request.POST.get("state", "open")
+    context.update(
+        {
+            "nav_alert_count": open_alert_count(request),
+            "everyone": everyone,
+            "state_tab": state if state in dict(ALERT_STATES) else "open",
+            "tabs": _alert_tabs(request, everyone=everyone),
+        }
+    )
     return render(request, "journey/alerts/_alert.html", context)
 
 

@@ -18,7 +18,7 @@
     options: {
       maintainAspectRatio: false, animation: { duration: 250 },
       plugins: { legend: { display: false } },
-      scales: { x: { grid: { display: false }, ticks: { maxTicksLimit: 6 } }, y: { min: 0, max: 100, ticks: { maxTicksLimit: 5 } } }
+      scales: { x: { grid: { display: false }, ticks: { maxTicksLimit: 4, maxRotation: 0 } }, y: { min: 0, max: 100, ticks: { maxTicksLimit: 5 } } }
     }
   });
   document.body.dataset.healthChart = "1";

@@ -314,9 +314,10 @@ def add_engagement(world: SimpleNamespace, *, alerts: int = 3, surveys: int = 2)
             actor=am, project=world.running.pk, contact=contact.pk, kind="csat", phase="execute"
         )
         survey_send(organization=org, feedback_id=feedback.pk, deliver=False)
+        sent = Feedback.objects.for_organization(org).filter(pk=feedback.pk)
         if i == 0:
-            Feedback.objects.for_organization(org).filter(pk=feedback.pk).update(
-                score=4, responded_at=now, comment="Smooth so far"
-            )
+            sent.update(score=4, responded_at=now, comment="Smooth so far")
+        elif i == 1:
+            sent.update(reminder_sent_at=now)
     health_snapshot_take(organization=org)
     return world

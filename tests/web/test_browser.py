@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 import pytest
@@ -18,40 +17,14 @@ from django.conf import settings
 from django.core.management import call_command
 
 from journey.models import Client, Project, Touchpoint
+from tests.web.browser import SHOTS, check, skip_module_without_browser, watch
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-CHART_JS = Path(settings.BASE_DIR) / "static" / "vendor" / "chart.umd.min.js"
+skip_module_without_browser()
+from playwright.sync_api import expect  # noqa: E402 - only once Playwright is known present
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - the dev extra installs it
-    sync_playwright = None
-
-_why = None
-if sync_playwright is None:
-    _why = "playwright is not installed (pip install -e '.[dev]')"
-elif not Path(CHROMIUM).exists():
-    _why = f"no Chromium at {CHROMIUM} (apt-get install chromium; `make test` does it as root)"
-if _why:
-    warnings.warn(f"BROWSER TESTS SKIPPED: {_why}", stacklevel=1)
-    pytest.skip(f"BROWSER TESTS SKIPPED: {_why}", allow_module_level=True)
-
+pytest_plugins = ["tests.web.browser"]  # the session's one Chromium: `browser`
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    # Playwright's sync API keeps an event loop on this thread; Django would take the ORM
-    # calls of the test itself for async code without this.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+CHART_JS = Path(settings.BASE_DIR) / "static" / "vendor" / "chart.umd.min.js"
 
 
 @pytest.fixture
@@ -59,19 +32,10 @@ def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=live_server.url)
     context.set_default_timeout(10_000)
     tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    tab.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
-        ),
-    )
-    tab.allowed_errors = []  # substrings of console errors a test provokes on purpose
+    problems = watch(tab)
     yield tab
     context.close()
-    problems = [p for p in problems if not any(a in p for a in tab.allowed_errors)]
-    assert not problems, problems
+    check(tab, problems)
 
 
 def log_in(page, email: str, password: str) -> None:
@@ -120,9 +84,9 @@ def tour(page, accounts, password: str, prefix: str) -> None:
 def accounts_of(domain: str) -> list[tuple[str, str, str, str, list[str]]]:
     """(e-mail, role badge, first navigation item, landing page, pages to screenshot)."""
     return [
-        (f"admin@{domain}", "Admin", "home", "/", ["/", "/clients/"]),
+        (f"admin@{domain}", "Admin", "home", "/", ["/", "/clients/", "/settings/"]),
         (f"exec@{domain}", "Executive", "dashboard", "/dashboard/", ["/dashboard/"]),
-        (f"am@{domain}", "Account manager", "home", "/", ["/clients/", "/projects/"]),
+        (f"am@{domain}", "Account manager", "home", "/", ["/", "/alerts/", "/clients/"]),
         (f"pm@{domain}", "Project manager", "mine", "/projects/mine/", ["/board/"]),
         (f"viewer@{domain}", "Viewer", "home", "/", ["/board/"]),
     ]
@@ -130,9 +94,10 @@ def accounts_of(domain: str) -> list[tuple[str, str, str, str, list[str]]]:
 
 def test_each_role_logs_in_and_lands_on_its_pages(page, world):
     from metrics.services import metrics_recompute
-    from tests.web.conftest import grow
+    from tests.web.conftest import add_engagement, grow
 
     grow(world, 60)
+    add_engagement(world)
     metrics_recompute(organization=world.org)
     tour(page, accounts_of("alpha.example"), "pw-for-tests-1", prefix="")
 

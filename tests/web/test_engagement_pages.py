@@ -142,6 +142,8 @@ def test_am_resolves_an_alert_inline_with_a_note(engaged, login):
     assert "Called Paula; new kick-off plan." in html
     # The navigation's count follows, out of band.
     assert re.search(r'id="nav-alert-count"[^>]*hx-swap-oob="true"[^>]*>2</span>', html)
+    tabs = html.split('data-testid="alert-tabs"')[1].split("</nav>")[0]
+    assert 'hx-swap-oob="true"' in tabs and re.search(r'>Open <span class="count">2</span>', tabs)
     alert.refresh_from_db()
     assert alert.resolved_by == engaged.people["am"].user
     assert alert.resolution_note == "Called Paula; new kick-off plan."
@@ -254,6 +256,8 @@ def test_project_page_shows_survey_requests_and_response_rate(engaged, login):
     assert surveys.count('data-survey-status="pending"') == 1
     assert "answered: 4" in surveys and "Smooth so far" in surveys
     assert "response rate <strong>50%</strong> (1 of 2 sent)" in surveys
+    today = timezone.now().date().isoformat()
+    assert f'data-testid="reminded">reminded {today}' in surveys
     assert 'data-testid="survey-form"' not in html
 
 
@@ -325,7 +329,7 @@ def test_client_page_shows_health_breakdown_trend_and_surveys(engaged, login):
     assert timezone.now().date().isoformat() in block  # today's snapshot in the table
     assert "vendor/chart.umd.min.js" in html
     surveys = html.split('data-testid="surveys"')[1].split("</section>")[0]
-    assert "BIG-002" in surveys and "1 of 2 sent" in surveys
+    assert "BIG-002" in surveys and "(1 of 2 sent, 1 reminded)" in surveys
     # A client without snapshots: no chart, a sentence instead.
     html = (
         login(engaged.people["viewer"])
