@@ -8,7 +8,8 @@ functions (row number and count per group, mean of the middle one or two), which
 `percentile_cont(0.5)` on both engines, so both give identical figures.
 
 Definitions (SPEC, "Metrics"), with the readings taken where SPEC leaves room:
-- A stay in a phase starts with the journal entry that moves the project into it and ends with
+- A stay in a phase starts with the journal entry that moves the project into it (the latest
+  entering move before the one that ends it) and ends with
   the forward move out of it: won/advanced, or an admin correction to a later phase; `lost`
   ends the assessment and `completed` the close-out. Cancellation, holds and resumes end
   nothing (time on hold counts in the phase). A project counts once per phase: its first
@@ -158,23 +159,19 @@ def common_ctes(d: Dialect) -> str:
     ),
     journal AS {d.materialized} (
         SELECT tr.project_id, tr.seq, tr.kind, tr.from_phase, tr.to_phase, tr.at,
-               CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
-                    THEN 1 ELSE 0 END AS enters,
-               SUM(CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
-                        THEN 1 ELSE 0 END)
+               -- When the stay this row ends began: the latest entering move before it
+               -- (times never decrease along the journal).
+               MAX(CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
+                        THEN tr.at END)
                    OVER (PARTITION BY tr.project_id ORDER BY tr.seq
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stay
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS stay_start
           FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s
-    ),
-    stays AS {d.materialized} (
-        SELECT project_id, stay, MIN(at) AS entered_at FROM journal GROUP BY project_id, stay
     ),
     leaves_all AS {d.materialized} (
         SELECT j.project_id, j.from_phase AS phase, j.to_phase, j.kind, j.seq,
-               j.at AS left_at, s.entered_at,
+               j.at AS left_at, j.stay_start AS entered_at,
                ROW_NUMBER() OVER (PARTITION BY j.project_id, j.from_phase ORDER BY j.seq) AS nth
           FROM journal j
-          JOIN stays s ON s.project_id = j.project_id AND s.stay = j.stay - j.enters
          WHERE j.kind IN ('won', 'advanced')
             OR (j.kind = 'lost' AND j.from_phase = 'assess')
             OR (j.kind = 'completed' AND j.from_phase = 'close_out')
