@@ -100,7 +100,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": [_alert_row(request, a) for a in page.object_list],
     }
-    if request.htmx and request.htmx.target == "alert-list":
+    if request.htmx and request.htmx.target == "results":  # the list, paginated in place
         return render(request, "journey/alerts/_list.html", context)
     return render(request, "journey/alerts/inbox.html", context)
 

@@ -15,7 +15,7 @@ from accounts.permissions import Actor
 from journey.models import Alert, Feedback
 from journey.services import project_transition
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, ProjectFactory
-from tests.web.browser import SHOTS, check, skip_module_without_browser, watch
+from tests.web.browser_support import SHOTS, check, skip_module_without_browser, watch
 
 skip_module_without_browser()
 from playwright.sync_api import expect  # noqa: E402 - only once Playwright is known present

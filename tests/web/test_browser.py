@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from journey.models import Client, Project, Touchpoint
-from tests.web.browser import SHOTS, check, skip_module_without_browser, watch
+from tests.web.browser_support import SHOTS, check, skip_module_without_browser, watch
 
 skip_module_without_browser()
 from playwright.sync_api import expect  # noqa: E402 - only once Playwright is known present

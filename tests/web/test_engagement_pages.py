@@ -96,7 +96,7 @@ def test_inbox_tabs_show_the_users_alerts_by_state(engaged, login):
     assert everyone.count('data-testid="alert"') == 3 and "for Amy Account" in everyone
     # The tab list as an htmx partial; a made-up state falls back to open.
     http = login(engaged.people["am"])
-    partial = http.get(reverse("alerts") + "?state=resolved", **HX, HTTP_HX_TARGET="alert-list")
+    partial = http.get(reverse("alerts") + "?state=resolved", **HX, HTTP_HX_TARGET="results")
     assert b"<html" not in partial.content and b"Resolved one" in partial.content
     assert http.get(reverse("alerts") + "?state=bogus").context["state"] == "open"
 
@@ -430,7 +430,7 @@ def engagement_query_pages(w) -> list[tuple[str, str, str, dict]]:
         ("inbox", "am", reverse("alerts"), {}),
         ("inbox resolved", "am", reverse("alerts") + "?state=resolved", {}),
         ("inbox everyone", "pm", reverse("alerts") + "?who=all", {}),
-        ("inbox partial", "am", reverse("alerts"), {**HX, "HTTP_HX_TARGET": "alert-list"}),
+        ("inbox partial", "am", reverse("alerts"), {**HX, "HTTP_HX_TARGET": "results"}),
         ("home", "am", reverse("home"), {}),
         ("project", "am", reverse("project_detail", args=[w.running.pk]), {}),
         ("client", "am", reverse("client_detail", args=[w.pharma.pk]), {}),
@@ -461,3 +461,10 @@ def test_engagement_query_counts_do_not_grow_with_data(world, django_assert_num_
             response = clients[role].get(url, **headers)
         assert response.status_code == 200, name
     assert max(small.values()) <= 35, small
+    # 42 open alerts: 20 a page, the next page swapped in place.
+    html = clients["am"].get(reverse("alerts")).content.decode()
+    assert html.count('data-testid="alert"') == 20 and "1\u201320 of 42" in html
+    assert 'hx-get="?page=2" hx-target="#results"' in html
+    partial = clients["am"].get(reverse("alerts") + "?page=3", **HX, HTTP_HX_TARGET="results")
+    html = partial.content.decode()
+    assert "<html" not in html and html.count('data-testid="alert"') == 2
