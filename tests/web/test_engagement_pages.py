@@ -404,6 +404,10 @@ def test_admin_sets_health_weights_and_gate_surveys(world, login):
     zero = dict.fromkeys(health_weights(organization=world.org), 0)
     html = http.post(url, zero, **HX).content.decode()
     assert "At least one weight must be above 0." in html
+    response = http.post(url, zero)  # without htmx: the whole page, the error inline
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html and 'data-testid="playbook"' in html
+    assert "At least one weight must be above 0." in html
     html = http.post(url, {**zero, "feedback": 150}, **HX).content.decode()
     assert "Weights are whole numbers from 0 to 100." in html
     html = http.post(url, {**zero, "feedback": "lots"}, **HX).content.decode()
