@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Perm
+from journey import services
 from journey.engagement_selectors import (
     alert_get,
     alert_list,
@@ -185,10 +186,12 @@ def project_surveys_context(request: HttpRequest, project, form=None) -> dict:
     org, actor = request.organization, request.actor
     can_send = actor.may(Perm.FEEDBACK_WRITE)
     if can_send and form is None:
+        contacts = list(contact_list(organization=org, client_id=project.client_id))
+        primary = next((c.pk for c in contacts if c.is_primary), "")
         form = SurveyRequestForm(
             organization=org,
-            contacts=list(contact_list(organization=org, client_id=project.client_id)),
-            initial={"phase": project.phase, "kind": "csat"},
+            contacts=contacts,
+            initial={"phase": project.phase, "kind": "csat", "contact": primary},
         )
     return {
         "project": project,
@@ -249,9 +252,7 @@ def project_assign_pm(request: HttpRequest, project_id: int) -> HttpResponse:
     actor.require(Perm.PROJECT_WRITE)
     email = request.POST.get("project_manager", "")
     try:
-        from journey.services import project_update
-
-        updated = project_update(actor=actor, project_id=project.pk, project_manager=email)
+        updated = services.project_update(actor=actor, project_id=project.pk, project_manager=email)
     except PermissionDeniedError:
         raise
     except DomainError as exc:

@@ -267,6 +267,7 @@ def test_am_sends_a_survey_and_a_contact_without_email_is_refused_inline(
     http = login(engaged.people["am"])
     page = http.get(reverse("project_detail", args=[engaged.running.pk])).content.decode()
     assert 'data-testid="survey-form"' in page and "Paula Primary" in page
+    assert f'<option value="{engaged.contact.pk}" selected>' in page  # the primary contact
     url = reverse("survey_request", args=[engaged.running.pk])
     mute = ContactFactory(client=engaged.pharma, name="No Mail", email="")
     html = http.post(
