@@ -31,7 +31,7 @@ from journey.models import (
     ServiceModel,
     TransitionKind,
 )
-from metrics.models import METRIC_PHASE, Dimension, MetricKey, MetricResult
+from metrics.models import METRIC_PHASE, RESULT_FIELDS, Dimension, MetricKey, MetricResult
 from metrics.selectors import metric_last_computed_at, metric_run_latest
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -187,17 +187,7 @@ class Figure:
 
 
 Row = tuple  # (key, dimension, dimension_value, period, value, numerator, denominator, n, provisional)
-ROW_FIELDS = (
-    "key",
-    "dimension",
-    "dimension_value",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "n",
-    "provisional",
-)
+ROW_FIELDS = RESULT_FIELDS
 
 
 def pool(key: str, rows: list[Row]) -> Figure:

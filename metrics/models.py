@@ -59,6 +59,20 @@ class Dimension(models.TextChoices):
     ACCOUNT_MANAGER = "account_manager", "Account manager"
 
 
+# The figure's columns as the API, the CSV export and the dashboard read them.
+RESULT_FIELDS = (
+    "key",
+    "dimension",
+    "dimension_value",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "n",
+    "provisional",
+)
+
+
 class MetricResult(TenantModel):
     """One figure: a metric for one organization, dimension value and month.
 

@@ -13,6 +13,7 @@ from accounts.permissions import Perm
 from journey.views import org_view
 from metrics import dashboard as dash
 from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT
+from metrics.models import RESULT_FIELDS
 from metrics.selectors import metric_list, metric_run_get
 from metrics.services import metrics_recompute_request
 
@@ -105,18 +106,7 @@ def run_status(request: HttpRequest, run_id: int) -> HttpResponse:
     return _run_response(request, metric_run_get(organization=request.organization, run_id=run_id))
 
 
-EXPORT_FIELDS = [
-    "key",
-    "dimension",
-    "dimension_value",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "n",
-    "provisional",
-    "computed_at",
-]
+EXPORT_FIELDS = [*RESULT_FIELDS, "computed_at"]
 
 
 @org_view

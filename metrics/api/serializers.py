@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from metrics.models import MetricResult, MetricRun
+from metrics.models import RESULT_FIELDS, MetricResult, MetricRun
 
 
 class MetricOut(serializers.ModelSerializer):
@@ -12,18 +12,7 @@ class MetricOut(serializers.ModelSerializer):
 
     class Meta:
         model = MetricResult
-        fields = [
-            "key",
-            "dimension",
-            "dimension_value",
-            "period",
-            "value",
-            "numerator",
-            "denominator",
-            "n",
-            "provisional",
-            "computed_at",
-        ]
+        fields = [*RESULT_FIELDS, "computed_at"]
 
 
 class MetricRunOut(serializers.ModelSerializer):
