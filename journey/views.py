@@ -425,11 +425,17 @@ def board(request: HttpRequest) -> HttpResponse:
     """Open projects by phase, longest in their phase first. Each column shows its first
     cards (a window function numbers them per phase), and counts all of them."""
     mine = request.GET.get("mine") == "1"
-    open_projects = _project_rows(request).filter(status__in=OPEN)
-    if mine:
-        open_projects = open_projects.filter(project_manager=request.user)
+    scope = Q(status__in=OPEN) & (Q(project_manager=request.user) if mine else Q())
+    open_projects = _project_rows(request).filter(scope)
+    # Counted on the bare projects: the cards' milestone annotation joins one row per
+    # milestone, which would count a project once per milestone.
     counts = dict(
-        open_projects.order_by().values("phase").annotate(n=Count("id")).values_list("phase", "n")
+        Project.objects.for_organization(request.organization)
+        .filter(scope)
+        .order_by()
+        .values("phase")
+        .annotate(n=Count("id"))
+        .values_list("phase", "n")
     )
     cards = (
         open_projects.annotate(

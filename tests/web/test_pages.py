@@ -613,3 +613,29 @@ def test_a_new_organization_sees_what_to_do_first(db, login):
     html = login(viewer).get(reverse("home")).content.decode()
     assert "Add your first client</a>" not in html and "an account manager or admin adds" in html
     assert Project.objects.for_organization(org).count() == 0
+
+
+def test_board_counts_each_project_once_whatever_its_milestones(world, login):
+    """A project with several milestones is one card and counts once in its column."""
+    big2 = Project.objects.for_organization(world.org).get(code="BIG-002")
+    for i in range(3):
+        Milestone.objects.create(
+            organization=world.org,
+            project=big2,
+            phase=big2.phase,
+            title=f"Batch {i}",
+            due_date=timezone.now().date() - dt.timedelta(days=i + 1),
+        )
+    http = login(world.people["pm"])
+    for url in (reverse("board"), reverse("board") + "?mine=1"):
+        columns = {c["phase"]: c for c in http.get(url).context["columns"]}
+        expected = {
+            phase: Project.objects.for_organization(world.org)
+            .filter(phase=phase, status__in=["active", "on_hold"])
+            .filter(**({"project_manager": world.people["pm"].user} if "mine" in url else {}))
+            .count()
+            for phase in columns
+        }
+        assert {p: c["count"] for p, c in columns.items()} == expected
+        assert columns[big2.phase]["count"] >= 1
+        assert all(c["hidden"] == 0 for c in columns.values())
