@@ -312,7 +312,9 @@ def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_create(request: HttpRequest) -> HttpResponse:
     org, actor = request.organization, request.actor
     actor.require(Perm.CLIENT_WRITE)
-    form = ClientForm(request.POST or None, organization=org)
+    # An account manager's new client is theirs unless they pick someone else.
+    mine = {"account_manager": request.user.email} if actor.role == Role.ACCOUNT_MANAGER else {}
+    form = ClientForm(request.POST or None, organization=org, initial=mine)
     if request.method == "POST" and form.is_valid():
         client = submit(form, services.client_create, actor=actor, **form.service_data())
         if client is not None:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
 from journey.errors import JourneyError
@@ -80,6 +81,9 @@ def _clean_client_values(actor: Actor, data: dict[str, Any], *, creating: bool) 
         out["account_manager"] = member_get_by_email(
             organization=actor.organization, email=data["account_manager"], field="account_manager"
         )
+    elif creating and actor.role == Role.ACCOUNT_MANAGER and actor.user is not None:
+        # An account manager who opens a client without naming its manager owns it.
+        out["account_manager"] = actor.user
     if "region" in data:
         out["region"] = require_choice(data["region"], Region, "region", blank_ok=True)
     if "status" in data:

@@ -708,3 +708,18 @@ def test_every_delete_journals_the_row_as_it_was(admin, days_ago):
         assert (event.action, event.object_type, event.object_id) == ("delete", object_type, pk)
         assert event.changes[field] == [value, None]
         assert event.actor_user == admin.user
+
+
+@pytest.mark.django_db
+def test_an_account_managers_new_client_is_theirs_unless_they_name_another(am, admin, make_actor):
+    mine = client_create(actor=am, name="Own Bio", segment="biotech")
+    assert mine.account_manager == am.user
+    nobody = client_create(actor=am, name="Unowned Bio", segment="biotech", account_manager="")
+    assert nobody.account_manager is None
+    other = make_actor(am.organization, "account_manager")
+    theirs = client_create(
+        actor=am, name="Their Bio", segment="biotech", account_manager=other.user.email
+    )
+    assert theirs.account_manager == other.user
+    # An admin's new client is not silently the admin's.
+    assert client_create(actor=admin, name="Admin Bio", segment="biotech").account_manager is None
