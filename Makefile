@@ -10,6 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # A local server: DEBUG on (it also allows the built-in development secret key).
 export DJANGO_DEBUG ?= 1
+# Links in e-mails (surveys) point at the server `make run` starts.
+export DJANGO_SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench
 
