@@ -100,11 +100,17 @@ def require_aware(value: Any, field: str, *, allow_none: bool = False) -> dt.dat
     return value
 
 
+def readable_time(value: dt.datetime) -> str:
+    """A time as people read it in a message: '2025-03-01 09:00 UTC' (seconds if any)."""
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC" if value.second else "%Y-%m-%d %H:%M UTC")
+
+
 def require_not_future(value: dt.datetime, field: str, *, now: dt.datetime | None = None) -> None:
     now = now or timezone.now()
     if value > now:
         raise JourneyError(
-            f"{value.isoformat()} is in the future; only past or present times are accepted.",
+            f"{readable_time(value)} is in the future; only past or present times are accepted.",
             field=field,
         )
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership, Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
 from journey.errors import JourneyError
@@ -84,6 +85,18 @@ def _clean_project_values(actor: Actor, data: dict[str, Any], *, creating: bool)
     for person in ("project_manager", "executive_sponsor"):
         if person in data:
             out[person] = member_get_by_email(organization=org, email=data[person], field=person)
+    if out.get("project_manager") is not None:
+        role = (
+            Membership.objects.filter(user=out["project_manager"], organization=org)
+            .values_list("role", flat=True)
+            .first()
+        )
+        if role == Role.VIEWER:
+            raise JourneyError(
+                f"{out['project_manager'].email} has read-only access (viewer) and cannot "
+                "manage a project; give them a project manager role first.",
+                field="project_manager",
+            )
     if "contract_value" in data:
         out["contract_value"] = require_decimal(data["contract_value"], "contract_value")
     if "currency" in data:

@@ -14,7 +14,12 @@ from accounts.permissions import Actor, Perm
 from journey.errors import JourneyError
 from journey.models import Phase, PhaseTransition, Project, ProjectStatus, TransitionKind
 from journey.selectors import project_get
-from journey.services._common import require_aware, require_not_future, save_checked
+from journey.services._common import (
+    readable_time,
+    require_aware,
+    require_not_future,
+    save_checked,
+)
 from journey.services.surveys import gate_survey_after_commit
 from metrics.services import metrics_request_recompute
 
@@ -164,8 +169,8 @@ def project_transition(
     )
     if previous is not None and when < previous:
         raise JourneyError(
-            f"{when.isoformat()} is before the previous move of this project "
-            f"({previous.isoformat()}); moves are recorded in order.",
+            f"{readable_time(when)} is before the previous move of this project "
+            f"({readable_time(previous)}); moves are recorded in order.",
             field="at",
         )
     seq = project.journal_seq

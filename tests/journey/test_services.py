@@ -354,7 +354,7 @@ def test_project_open_defaults_opened_at_to_now(am):
             },
             {
                 "opened_at": [
-                    "2999-01-01T00:00:00+00:00 is in the future; only past or present times are accepted."
+                    "2999-01-01 00:00 UTC is in the future; only past or present times are accepted."
                 ]
             },
         ),
@@ -723,3 +723,24 @@ def test_an_account_managers_new_client_is_theirs_unless_they_name_another(am, a
     assert theirs.account_manager == other.user
     # An admin's new client is not silently the admin's.
     assert client_create(actor=admin, name="Admin Bio", segment="biotech").account_manager is None
+
+
+@pytest.mark.django_db
+def test_a_viewer_cannot_be_made_project_manager(am, viewer, days_ago):
+    from journey.models import Project
+    from journey.services import project_open, project_update
+    from tests.factories import ClientFactory
+
+    client = ClientFactory(organization=am.organization)
+    with pytest.raises(JourneyError) as err:
+        project_open(
+            actor=am, client=client.pk, name="X", code="X-1", modality="adc",
+            project_manager=viewer.user.email,
+        )  # fmt: skip
+    assert err.value.field == "project_manager" and "read-only" in err.value.message
+    assert not Project.objects.for_organization(am.organization).exists()
+    project = project_open(actor=am, client=client.pk, name="X", code="X-1", modality="adc")
+    with pytest.raises(JourneyError):
+        project_update(actor=am, project_id=project.pk, project_manager=viewer.user.email)
+    project.refresh_from_db()
+    assert project.project_manager is None
