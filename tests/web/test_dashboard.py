@@ -175,6 +175,10 @@ def test_recompute_shows_progress_until_the_run_finishes(
     response = http.get(reverse("metrics_run", args=[run.pk]), HTTP_HX_REQUEST="true")
     assert response["HX-Trigger"] == "metrics-recomputed"
     assert 'data-status="succeeded"' in response.content.decode()
+    # ... and replaces the "figures computed" line out of band.
+    assert 'id="last-computed" data-testid="last-computed" hx-swap-oob="true"' in (
+        response.content.decode()
+    )
     run.refresh_from_db()
     assert run.status == "succeeded" and run.requested_by == world.people["exec"].user
     assert MetricResult.objects.for_organization(world.org).exists()
