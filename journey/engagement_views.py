@@ -122,58 +122,60 @@ def _alert_response(request: HttpRequest, alert, **row) -> HttpResponse:
     return render(request, "journey/alerts/_alert.html", context)
 
 
-@org_view
-@require_POST
-def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+JUST_DONE = {"resolve": "resolved", "snooze": "snoozed"}
+
+
+def _alert_action(
+    request: HttpRequest, alert_id: int, *, action: str, form_class, service, field: str, done_msg
+) -> HttpResponse:
+    """Resolve or snooze: the form's one value goes to the service; a refusal stays on the
+    row (htmx) or becomes a message (plain POST)."""
     org, actor = request.organization, request.actor
     alert = alert_get(organization=org, alert_id=alert_id)
     actor.require(Perm.ALERT_WRITE)
-    form = AlertResolveForm(request.POST, prefix=f"a{alert.pk}")
+    form = form_class(request.POST, prefix=f"a{alert.pk}")
     done = None
     if form.is_valid():
         done = submit(
-            form,
-            alert_services.alert_resolve,
-            actor=actor,
-            alert_id=alert.pk,
-            note=form.cleaned_data["note"],
+            form, service, actor=actor, alert_id=alert.pk, **{field: form.cleaned_data[field]}
         )
     if not request.htmx:
         if done is not None:
-            messages.success(request, "Alert resolved.")
+            messages.success(request, done_msg(done))
         else:
             messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return redirect(reverse("alerts"))
     if done is not None:
-        return _alert_response(request, done, just="resolved")
-    return _alert_response(request, alert, resolve_form=form, open_form="resolve")
+        return _alert_response(request, done, just=JUST_DONE[action])
+    return _alert_response(request, alert, **{f"{action}_form": form}, open_form=action)
+
+
+@org_view
+@require_POST
+def alert_resolve(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _alert_action(
+        request,
+        alert_id,
+        action="resolve",
+        form_class=AlertResolveForm,
+        service=alert_services.alert_resolve,
+        field="note",
+        done_msg=lambda done: "Alert resolved.",
+    )
 
 
 @org_view
 @require_POST
 def alert_snooze(request: HttpRequest, alert_id: int) -> HttpResponse:
-    org, actor = request.organization, request.actor
-    alert = alert_get(organization=org, alert_id=alert_id)
-    actor.require(Perm.ALERT_WRITE)
-    form = AlertSnoozeForm(request.POST, prefix=f"a{alert.pk}")
-    done = None
-    if form.is_valid():
-        done = submit(
-            form,
-            alert_services.alert_snooze,
-            actor=actor,
-            alert_id=alert.pk,
-            until=form.cleaned_data["until"],
-        )
-    if not request.htmx:
-        if done is not None:
-            messages.success(request, f"Alert snoozed until {done.snoozed_until:%Y-%m-%d}.")
-        else:
-            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        return redirect(reverse("alerts"))
-    if done is not None:
-        return _alert_response(request, done, just="snoozed")
-    return _alert_response(request, alert, snooze_form=form, open_form="snooze")
+    return _alert_action(
+        request,
+        alert_id,
+        action="snooze",
+        form_class=AlertSnoozeForm,
+        service=alert_services.alert_snooze,
+        field="until",
+        done_msg=lambda done: f"Alert snoozed until {done.snoozed_until:%Y-%m-%d}.",
+    )
 
 
 # --- project page: survey requests and PM suggestions ---------------------------------------
