@@ -37,7 +37,7 @@ from journey.selectors import contact_list, project_get
 from journey.services import alerts as alert_services
 from journey.services import playbooks as playbook_services
 from journey.services import surveys as survey_services
-from journey.services.matching import project_pm_suggestions
+from journey.services.matching import SCORE_RULES, project_pm_suggestions
 from journey.services.playbooks import HEALTH_COMPONENTS
 from journey.templatetags.journey_ui import COMPONENT_LABELS, open_alert_count
 from journey.views import org_view, paginate, submit
@@ -211,6 +211,7 @@ def project_pm_context(request: HttpRequest, project) -> dict:
             organization=request.organization, project_id=project.pk
         )[:5],
         "can_assign_pm": request.actor.may(Perm.PROJECT_WRITE) and project.is_open,
+        "pm_score_rules": SCORE_RULES,
     }
 
 

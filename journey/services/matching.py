@@ -24,6 +24,14 @@ CSAT_FACTOR = 3
 LOAD_PENALTY = 2
 OPEN = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 
+SCORE_RULES = (
+    f"+{POINTS_SAME} per completed project of the same segment and modality, "
+    f"+{POINTS_PARTIAL} per project sharing one of the two ({COUNTED_MAX} of each counted at "
+    f"most), (mean CSAT - 3) x {CSAT_FACTOR} on the same kind of projects, "
+    f"-{LOAD_PENALTY} per project they manage now. A busy project manager can score below "
+    "zero; only the order matters."
+)
+
 
 @dataclass
 class PMCandidate:
