@@ -168,26 +168,35 @@ def alert_snooze(*, actor: Actor, alert_id: int, until: Any) -> Alert:
 
 
 # --- the daily rules ------------------------------------------------------------------------
-def _client_cadence_state(organization: Organization, now: dt.datetime) -> list[dict]:
-    """Per client with open work: its cadence (the strictest of its open projects' phases),
-    the last touchpoint, and since when the clock runs."""
-    playbooks = playbook_map(organization=organization)
-    last_tp = (
-        Touchpoint.objects.for_organization(organization)
-        .filter(client=OuterRef("pk"), at__lte=now)
-        .order_by("-at", "-id")
+def _clients_with_open_work(
+    organization: Organization, now: dt.datetime, *, senior_only: bool = False
+):
+    """Clients with an open project, each with its last touchpoint (`last_touch_at/_id`; with
+    a senior leader present if `senior_only`) and when its first open project was opened."""
+    last = Touchpoint.objects.for_organization(organization).filter(
+        client=OuterRef("pk"), at__lte=now
     )
-    clients = (
+    if senior_only:
+        last = last.filter(senior_leader_present=True)
+    last = last.order_by("-at", "-id")
+    return (
         Client.objects.for_organization(organization)
         .filter(projects__status__in=OPEN_STATUSES)
         .annotate(
-            last_touch_at=Subquery(last_tp.values("at")[:1]),
-            last_touch_id=Subquery(last_tp.values("id")[:1]),
+            last_touch_at=Subquery(last.values("at")[:1]),
+            last_touch_id=Subquery(last.values("id")[:1]),
             first_open_at=Min("projects__opened_at", filter=Q(projects__status__in=OPEN_STATUSES)),
         )
         .select_related("account_manager")
         .order_by("id")
     )
+
+
+def _client_cadence_state(organization: Organization, now: dt.datetime) -> list[dict]:
+    """Per client with open work: its cadence (the strictest of its open projects' phases),
+    the last touchpoint, and since when the clock runs."""
+    playbooks = playbook_map(organization=organization)
+    clients = _clients_with_open_work(organization, now)
     phases: dict[int, set[str]] = {}
     for client_id, phase in (
         Project.objects.for_organization(organization)
@@ -373,30 +382,18 @@ def _rule_senior_leader(
     }
     if not wanted:
         return [], set()
-    last_senior = (
-        Touchpoint.objects.for_organization(organization)
-        .filter(client=OuterRef("pk"), at__lte=now, senior_leader_present=True)
-        .order_by("-at", "-id")
-    )
     clients = (
-        Client.objects.for_organization(organization)
-        .filter(projects__status__in=OPEN_STATUSES, service_model__in=list(wanted))
-        .annotate(
-            last_senior_at=Subquery(last_senior.values("at")[:1]),
-            last_senior_id=Subquery(last_senior.values("id")[:1]),
-            first_open_at=Min("projects__opened_at", filter=Q(projects__status__in=OPEN_STATUSES)),
-        )
-        .select_related("account_manager")
-        .order_by("id")
+        _clients_with_open_work(organization, now, senior_only=True)
+        .filter(service_model__in=list(wanted))
         .distinct()
     )
     raised, causes = [], set()
     for client in clients:
         every = wanted[client.service_model]
-        since = client.last_senior_at or client.first_open_at
+        since = client.last_touch_at or client.first_open_at
         if since is None or now < since + dt.timedelta(days=every):
             continue
-        key = f"senior:c{client.pk}:t{client.last_senior_id or 0}"
+        key = f"senior:c{client.pk}:t{client.last_touch_id or 0}"
         causes.add(key)
         days = int((now - since).total_seconds() // 86400)
         alert = _raise(
