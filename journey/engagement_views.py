@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Perm
+from accounts.web import org_view, paginate, submit
 from journey import services
 from journey.engagement_selectors import (
     alert_get,
@@ -30,7 +31,6 @@ from journey.forms import (
     HealthWeightsForm,
     PlaybookForm,
     SurveyRequestForm,
-    add_domain_error,
 )
 from journey.models import Phase, ServiceModel
 from journey.selectors import contact_list, project_get
@@ -40,24 +40,9 @@ from journey.services import surveys as survey_services
 from journey.services.matching import SCORE_RULES, project_pm_suggestions
 from journey.services.playbooks import HEALTH_COMPONENTS
 from journey.templatetags.journey_ui import COMPONENT_LABELS, open_alert_count
-from journey.views import org_view, paginate, submit
 
 ALERT_STATES = [("open", "Open"), ("snoozed", "Snoozed"), ("resolved", "Resolved")]
 ALERT_PAGE_SIZE = 20
-
-
-def _service_error(form, call, /, **kwargs):
-    """Like `submit`, for forms whose service errors need their own placement."""
-    try:
-        return call(**kwargs)
-    except PermissionDeniedError:
-        raise
-    except DomainError as exc:
-        if hasattr(form, "add_service_error"):
-            form.add_service_error(exc)
-        else:
-            add_domain_error(form, exc)
-        return None
 
 
 # --- alert inbox ----------------------------------------------------------------------------
@@ -352,7 +337,7 @@ def playbook_save(request: HttpRequest, playbook_id: int) -> HttpResponse:
     form = PlaybookForm(request.POST, playbook=playbook)
     saved = None
     if form.is_valid():
-        saved = _service_error(
+        saved = submit(
             form,
             playbook_services.playbook_update,
             actor=actor,
@@ -378,7 +363,7 @@ def health_weights_save(request: HttpRequest) -> HttpResponse:
     form = HealthWeightsForm(request.POST, components=HEALTH_COMPONENTS)
     saved = None
     if form.is_valid():
-        saved = _service_error(
+        saved = submit(
             form,
             playbook_services.engagement_settings_update,
             actor=actor,
@@ -400,7 +385,7 @@ def gate_surveys_save(request: HttpRequest) -> HttpResponse:
     form = GateSurveysForm(request.POST)
     saved = None
     if form.is_valid():
-        saved = _service_error(
+        saved = submit(
             form,
             playbook_services.engagement_settings_update,
             actor=actor,

@@ -1,7 +1,7 @@
 """Browser forms: they check the shape of the input and hand it to a service, which decides.
 
 A form never decides a rule of the journey; a `JourneyError` from the service is added back
-to the form on its field (`add_domain_error`), so it shows inline.
+to the form on its field (`accounts.web.add_domain_error`), so it shows inline.
 """
 
 from __future__ import annotations
@@ -32,12 +32,6 @@ from journey.models import (
 )
 
 BLANK = [("", "—")]
-
-
-def add_domain_error(form: forms.Form, exc: DomainError) -> None:
-    """Show a service's refusal on the field it names (or above the form)."""
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
 
 
 def member_choices(organization: Organization) -> list[tuple[str, str]]:
@@ -389,7 +383,7 @@ class PlaybookForm(forms.Form):
         if exc.field in self.GROUPS:
             self.group_errors[exc.field] = exc.message
         else:
-            add_domain_error(self, exc)
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
 
 
 class HealthWeightsForm(forms.Form):

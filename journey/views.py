@@ -3,23 +3,20 @@ full page, or for htmx requests just the partial the page includes."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
+from accounts.web import org_view, paginate, submit, wants_partial
 from journey import services
 from journey.engagement_selectors import alert_list
 from journey.forms import (
@@ -31,7 +28,6 @@ from journey.forms import (
     ProjectForm,
     TouchpointForm,
     TransitionForm,
-    add_domain_error,
 )
 from journey.models import (
     Phase,
@@ -57,56 +53,8 @@ from journey.selectors import (
     touchpoint_list,
 )
 
-PAGE_SIZE = 25
 HOME_ALERTS = 6
 OPEN = [ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD]
-
-
-def org_view(view):
-    """Logged in, a member of the active organization; `request.actor` set once.
-
-    A role that may not do something gets a 403 page; another organization's id is a 404
-    (the selectors raise it), exactly like a missing one.
-    """
-
-    @login_required
-    @vary_on_headers("HX-Request")
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.organization is None:
-            return render(request, "journey/no_organization.html", status=403)
-        request.actor = Actor(
-            organization=request.organization,
-            user=request.user,
-            role=request.membership.role,
-            label=request.user.email,
-        )
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDeniedError as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
-
-    return wrapper
-
-
-def submit(form, service, /, **kwargs):
-    """Call a service with a form's input. Its refusal (a `JourneyError`) lands on the form
-    and None comes back; a role's refusal is no form error: it propagates to a 403."""
-    try:
-        return service(**kwargs)
-    except PermissionDeniedError:
-        raise
-    except DomainError as exc:
-        add_domain_error(form, exc)
-        return None
-
-
-def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def wants_partial(request: HttpRequest, target: str) -> bool:
-    return bool(request.htmx) and request.htmx.target == target and not request.htmx.boosted
 
 
 # --- overview -------------------------------------------------------------------------------

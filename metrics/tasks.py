@@ -9,7 +9,7 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from accounts.models import Organization
-from metrics.services import (
+from metrics.recompute import (
     metrics_clear_pending,
     metrics_recompute,
     metrics_run_fail,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Perm
-from journey.views import org_view
+from accounts.web import org_view
 from metrics import dashboard as dash
 from metrics.dashboard import COMPARE_CHART_KEYS, FORMAT
 from metrics.models import RESULT_FIELDS

@@ -224,8 +224,8 @@ REST_FRAMEWORK = {
         "accounts.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["journey.api.permissions.OrganizationPermission"],
-    "DEFAULT_PAGINATION_CLASS": "journey.api.permissions.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.OrganizationPermission"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.api.permissions.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -234,7 +234,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "journey.api.base.exception_handler",
+    "EXCEPTION_HANDLER": "accounts.api.base.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

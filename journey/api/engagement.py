@@ -17,11 +17,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.api.base import OrganizationViewSet
+from accounts.api.schema import ERRORS, READ_ERRORS
 from accounts.permissions import Perm
 from journey import engagement_selectors as es
-from journey.api.base import OrganizationViewSet
 from journey.api.filters import IdFilter
-from journey.api.views import ERRORS, READ_ERRORS
 from journey.models import (
     Alert,
     AlertKind,

@@ -9,9 +9,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.base import OrganizationViewSet
+from accounts.api.schema import ERRORS, READ_ERRORS
 from accounts.permissions import Perm
-from journey.api.base import OrganizationViewSet
-from journey.api.views import ERRORS, READ_ERRORS
 from metrics import selectors, services
 from metrics.api import filters
 from metrics.api import serializers as s

@@ -20,7 +20,7 @@ from config.celery import app
 from journey.services import project_transition, touchpoint_create
 from metrics.models import MetricResult, MetricRun, RunStatus
 from metrics.services import (
-    _pending_key,
+    pending_key,
     metrics_recompute,
     metrics_recompute_request,
 )
@@ -102,14 +102,14 @@ def test_a_queued_recompute_absorbs_later_changes(admin, project, days_ago):
     org = admin.organization
     before = runs(org)
     # A recompute is already queued (its task has not started): changes ride on it.
-    cache.set(_pending_key(org.pk), "1", timeout=60)
+    cache.set(pending_key(org.pk), "1", timeout=60)
     for i in range(10):
         touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(i + 1))
     assert runs(org) == before
     # The queued task runs: it clears the flag first, so the next change queues again.
     metrics_recompute_task.delay(organization_id=org.pk)
     assert runs(org) == before + 1
-    assert cache.get(_pending_key(org.pk)) is None
+    assert cache.get(pending_key(org.pk)) is None
     touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(1))
     assert runs(org) == before + 2
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.api.permissions import OrganizationPermission, resolve_actor
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Actor, Perm
-from journey.api.permissions import OrganizationPermission, resolve_actor
 
 
 class OrganizationViewSet(viewsets.GenericViewSet):
@@ -63,15 +62,3 @@ def exception_handler(exc, context):
     if response is not None and isinstance(response.data, list):
         response.data = {"non_field_errors": response.data}
     return response
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.api_auth.ApiKeyAuthentication"
-    name = "ApiKeyAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An organization's API key: `Authorization: Bearer cdmo_...`",
-        }
