@@ -157,3 +157,17 @@ class ApiKeyAdmin(TenantAdmin):
             )
             api_key_revoke(actor=actor, api_key_id=key.pk)
         messages.success(request, "Revoked.")
+
+
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """Changes here would bypass the journey rules and the audit journal, so the admin
+    shows and filters but does not write; use the app, the API or the commands."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,34 +2,16 @@
 
 from django.contrib import admin
 
-from accounts.admin import TenantAdmin
+from accounts.admin import ReadOnlyTenantAdmin
 from journey.models import (
-    Alert,
     Client,
-    ClientHealthSnapshot,
     Contact,
-    EngagementSettings,
     Feedback,
     Milestone,
     PhaseTransition,
-    Playbook,
     Project,
     Touchpoint,
 )
-
-
-class ReadOnlyTenantAdmin(TenantAdmin):
-    """Changes here would bypass the journey rules and the audit journal, so the admin
-    shows and filters but does not write; use the app, the API or the commands."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Client)
@@ -74,27 +56,3 @@ class TouchpointAdmin(ReadOnlyTenantAdmin):
 class FeedbackAdmin(ReadOnlyTenantAdmin):
     list_display = ["project", "kind", "phase", "score", "responded_at"]
     list_filter = ("organization", "kind", "phase")
-
-
-@admin.register(Alert)
-class AlertAdmin(ReadOnlyTenantAdmin):
-    list_display = ["raised_at", "kind", "title", "assignee", "snoozed_until", "resolved_at"]
-    list_filter = ("organization", "kind")
-    search_fields = ["title", "cause_key"]
-
-
-@admin.register(Playbook)
-class PlaybookAdmin(ReadOnlyTenantAdmin):
-    list_display = ["service_model", "senior_leader_expected", "senior_leader_every_days"]
-    list_filter = ("organization", "service_model")
-
-
-@admin.register(EngagementSettings)
-class EngagementSettingsAdmin(ReadOnlyTenantAdmin):
-    pass
-
-
-@admin.register(ClientHealthSnapshot)
-class ClientHealthSnapshotAdmin(ReadOnlyTenantAdmin):
-    list_display = ["client", "day", "score"]
-    list_filter = ("organization",)

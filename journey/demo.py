@@ -19,7 +19,7 @@ from accounts.permissions import Actor
 from accounts.selectors import member_list
 from accounts.services import membership_add, organization_create
 from journey import services
-from journey.models import Alert, Phase, PhaseTransition, Segment
+from journey.models import Phase, Segment
 
 # Moves within this many days of `today` get a gate survey (sent, some answered, some
 # reminded); older gates keep a directly recorded score, as a history import would.
@@ -221,8 +221,8 @@ TITLES = [
 
 
 def _move(**kwargs):
-    # The seeder writes its own gate surveys, on the demo's clock (see `_Seeder.gate_survey`).
-    return services.project_transition(gate_survey=False, **kwargs)
+    # The seeder writes its own gate surveys, on the demo's clock (see `DemoSeeder.gate_survey`).
+    return services.project_transition(follow_up=False, **kwargs)
 
 
 COMMENTS = [
@@ -254,7 +254,10 @@ class DemoResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-class _Seeder:
+class DemoSeeder:
+    """Seeds the journey: clients, contacts, projects and their moves, milestones,
+    touchpoints and recorded feedback, on a fixed clock and random seed."""
+
     def __init__(
         self, org: Organization, rng: random.Random, today: dt.datetime, actors: dict[str, Actor]
     ):
@@ -270,10 +273,6 @@ class _Seeder:
             "milestones": 0,
             "touchpoints": 0,
             "feedback": 0,
-            "survey_requests": 0,
-            "survey_responses": 0,
-            "alerts": 0,
-            "health_snapshots": 0,
         }
         self.codes: set[str] = set()
 
@@ -299,70 +298,12 @@ class _Seeder:
             self.seed_client(segment, name)
         self.seed_engagement()
 
+    # Hooks of the engagement app's seeder (`engagement.demo`): the journey alone has none.
     def seed_engagement(self) -> None:
-        """Playbooks, reminders, the daily alert rules, closed-loop history and a health trend,
-        all on the demo's clock."""
-        from journey.services.alerts import alert_resolve, alerts_run_rules
-        from journey.services.health import health_snapshot_take
-        from journey.services.playbooks import playbooks_ensure
-        from journey.services.surveys import survey_send_reminders
-
-        org = self.org
-        playbooks_ensure(organization=org)
-        for days_ago in (42, 35, 28, 21, 14, 7, 1):
-            survey_send_reminders(organization=org, now=self.t(days_ago), deliver=False)
-        alerts_run_rules(organization=org, now=self.today)  # the first run of "today"
-        # The loop closed on older low scores: resolved by their account manager.
-        by_user = {a.user.pk: a for a in self.ams}
-        old = (
-            Alert.objects.for_organization(org)
-            .filter(kind="low_score", resolved_at__isnull=True)
-            .filter(feedback__responded_at__lt=self.t(30))
-            .order_by("id")
-        )
-        for alert in old:
-            actor = by_user.get(alert.assignee_id, self.actors["admin"])
-            alert_resolve(actor=actor, alert_id=alert.pk, note=self.pick(RESOLUTIONS))
-        self.counts["alerts"] = Alert.objects.for_organization(org).count()
-        for week in range(12, -1, -1):
-            self.counts["health_snapshots"] += health_snapshot_take(
-                organization=org, now=self.t(7 * week + 0.25)
-            )
+        """Everything above the journey (playbooks, alerts, health), after the clients."""
 
     def gate_survey(self, project, at_ago: float, nps: bool) -> None:
-        """The gate survey of the move just made: sent then, answered by some contacts."""
-        from journey.services.surveys import survey_answer, survey_gate_request, survey_send
-
-        rng = self.rng
-        entry = (
-            PhaseTransition.objects.for_organization(self.org)
-            .filter(project=project)
-            .order_by("-seq")
-            .first()
-        )
-        sent = self.t(at_ago)
-        request = survey_gate_request(
-            organization=self.org, transition_id=entry.pk, now=sent, send=False
-        )
-        if request is None:
-            return
-        token = survey_send(organization=self.org, feedback_id=request.pk, now=sent, deliver=False)
-        self.counts["survey_requests"] += 1
-        answered_ago = at_ago - rng.uniform(0.3, 9)
-        if rng.random() > 0.65 or answered_ago <= 0.5:
-            return  # still waiting (reminded, maybe alerted)
-        if nps:
-            score = min(10, max(0, round(rng.gauss(7.8, 2.0))))
-        else:
-            score = min(5, max(1, round(rng.gauss(3.9, 1.0))))
-        low = score <= (6 if nps else 2)
-        survey_answer(
-            token=token,
-            score=score,
-            comment=self.pick(LOW_COMMENTS if low else COMMENTS),
-            now=self.t(answered_ago),
-        )
-        self.counts["survey_responses"] += 1
+        """The gate survey of the move just made."""
 
     def seed_client(self, segment: str, name: str) -> None:
         rng = self.rng
@@ -630,6 +571,7 @@ def demo_seed(
     seed: int = 7,
     today: dt.date,
     password: str = DEFAULT_PASSWORD,
+    seeder_class: type[DemoSeeder] = DemoSeeder,
 ) -> DemoResult:
     """Build the demo organization `slug` (which must not exist yet)."""
     anchor = dt.datetime.combine(today, dt.time(0, 0), tzinfo=dt.UTC)
@@ -651,7 +593,7 @@ def demo_seed(
     actors = {
         m.user.email.split("@")[0]: Actor.from_membership(m) for m in member_list(organization=org)
     }
-    seeder = _Seeder(org, random.Random(seed), anchor, actors)
+    seeder = seeder_class(org, random.Random(seed), anchor, actors)
     seeder.run()
     result = DemoResult(organization=org, password=password, counts=seeder.counts)
     result.users = [(f"{local}@{domain}", role) for local, _, role in PEOPLE]

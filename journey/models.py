@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from accounts.tenancy import TenantModel
+from journey.scales import score_in_range_q
 
 SANE_EARLIEST = dt.date(1990, 1, 1)
 
@@ -142,7 +143,7 @@ class FeedbackOrigin(models.TextChoices):
     GATE = "gate", "Requested automatically at a phase gate"
 
 
-def _in(field: str, choices: type[models.TextChoices]) -> Q:
+def choice_in(field: str, choices: type[models.TextChoices]) -> Q:
     return Q(**{f"{field}__in": choices.values})
 
 
@@ -189,21 +190,22 @@ class Client(TenantModel):
             ),
             models.CheckConstraint(condition=~Q(name=""), name="journey_client_name_not_blank"),
             models.CheckConstraint(
-                condition=_in("segment", Segment), name="journey_client_segment_valid"
+                condition=choice_in("segment", Segment), name="journey_client_segment_valid"
             ),
             models.CheckConstraint(
-                condition=_in("service_model", ServiceModel),
+                condition=choice_in("service_model", ServiceModel),
                 name="journey_client_service_model_valid",
             ),
             models.CheckConstraint(
-                condition=_in("status", ClientStatus), name="journey_client_status_valid"
+                condition=choice_in("status", ClientStatus), name="journey_client_status_valid"
             ),
             models.CheckConstraint(
-                condition=Q(size_band="") | _in("size_band", SizeBand),
+                condition=Q(size_band="") | choice_in("size_band", SizeBand),
                 name="journey_client_size_band_valid",
             ),
             models.CheckConstraint(
-                condition=Q(region="") | _in("region", Region), name="journey_client_region_valid"
+                condition=Q(region="") | choice_in("region", Region),
+                name="journey_client_region_valid",
             ),
         ]
         indexes = [models.Index(fields=["organization", "segment"])]
@@ -314,17 +316,17 @@ class Project(TenantModel):
             models.CheckConstraint(condition=~Q(code=""), name="journey_project_code_not_blank"),
             models.CheckConstraint(condition=~Q(name=""), name="journey_project_name_not_blank"),
             models.CheckConstraint(
-                condition=_in("modality", Modality), name="journey_project_modality_valid"
+                condition=choice_in("modality", Modality), name="journey_project_modality_valid"
             ),
             models.CheckConstraint(
-                condition=Q(service_type="") | _in("service_type", ServiceType),
+                condition=Q(service_type="") | choice_in("service_type", ServiceType),
                 name="journey_project_service_type_valid",
             ),
             models.CheckConstraint(
-                condition=_in("phase", Phase), name="journey_project_phase_valid"
+                condition=choice_in("phase", Phase), name="journey_project_phase_valid"
             ),
             models.CheckConstraint(
-                condition=_in("status", ProjectStatus), name="journey_project_status_valid"
+                condition=choice_in("status", ProjectStatus), name="journey_project_status_valid"
             ),
             models.CheckConstraint(
                 condition=Q(contract_value__isnull=True) | Q(contract_value__gte=0),
@@ -378,17 +380,18 @@ class PhaseTransition(TenantModel):
                 violation_error_message="Someone else moved this project a moment ago; reload it and try again.",
             ),
             models.CheckConstraint(
-                condition=_in("kind", TransitionKind), name="journey_transition_kind_valid"
+                condition=choice_in("kind", TransitionKind), name="journey_transition_kind_valid"
             ),
             models.CheckConstraint(
-                condition=_in("to_phase", Phase), name="journey_transition_to_phase_valid"
+                condition=choice_in("to_phase", Phase), name="journey_transition_to_phase_valid"
             ),
             models.CheckConstraint(
-                condition=Q(from_phase__isnull=True) | _in("from_phase", Phase),
+                condition=Q(from_phase__isnull=True) | choice_in("from_phase", Phase),
                 name="journey_transition_from_phase_valid",
             ),
             models.CheckConstraint(
-                condition=_in("to_status", ProjectStatus), name="journey_transition_to_status_valid"
+                condition=choice_in("to_status", ProjectStatus),
+                name="journey_transition_to_status_valid",
             ),
             # Only the opening entry has no "from"; a correction must say why.
             models.CheckConstraint(
@@ -445,7 +448,7 @@ class Milestone(TenantModel):
                 condition=~Q(title=""), name="journey_milestone_title_not_blank"
             ),
             models.CheckConstraint(
-                condition=_in("phase", Phase), name="journey_milestone_phase_valid"
+                condition=choice_in("phase", Phase), name="journey_milestone_phase_valid"
             ),
             models.CheckConstraint(
                 condition=Q(due_date__gte=SANE_EARLIEST), name="journey_milestone_due_date_sane"
@@ -487,7 +490,7 @@ class Touchpoint(TenantModel):
         ordering = ["-at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=_in("kind", TouchpointKind), name="journey_touchpoint_kind_valid"
+                condition=choice_in("kind", TouchpointKind), name="journey_touchpoint_kind_valid"
             ),
         ]
         indexes = [
@@ -537,15 +540,13 @@ class Feedback(TenantModel):
         ordering = ["-responded_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=_in("kind", FeedbackKind), name="journey_feedback_kind_valid"
+                condition=choice_in("kind", FeedbackKind), name="journey_feedback_kind_valid"
             ),
             models.CheckConstraint(
-                condition=_in("phase", Phase), name="journey_feedback_phase_valid"
+                condition=choice_in("phase", Phase), name="journey_feedback_phase_valid"
             ),
             models.CheckConstraint(
-                condition=Q(score__isnull=True)
-                | Q(kind="csat", score__gte=1, score__lte=5)
-                | Q(kind="nps", score__gte=0, score__lte=10),
+                condition=score_in_range_q(),
                 name="journey_feedback_score_range",
                 violation_error_message="CSAT scores run from 1 to 5, NPS scores from 0 to 10.",
             ),
@@ -567,170 +568,3 @@ class Feedback(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind.upper()} {self.score if self.score is not None else '(pending)'}"
-
-
-# --- engagement: gate surveys, playbooks, alerts, client health ----------------------------
-class SurveyLink(TenantModel):
-    """One e-mailed link to a feedback request. Only the SHA-256 of the token is stored: the
-    token itself exists in the e-mail alone. Every link of a request dies with its answer or
-    its expiry (the request's `expires_at`)."""
-
-    feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="links")
-    token_hash = models.CharField(max_length=64, unique=True)
-    purpose = models.CharField(max_length=10, default="invite")  # invite | reminder
-    opened_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.purpose} link for feedback {self.feedback_id}"
-
-
-class EngagementSettings(TenantModel):
-    """An organization's engagement settings: which service models get gate surveys and the
-    weights of the client health score. One row per organization, created on demand."""
-
-    gate_surveys_disabled_for = models.JSONField(
-        default=list, blank=True, help_text="Service models that get no automatic gate surveys."
-    )
-    health_weights = models.JSONField(
-        default=dict, blank=True, help_text="Weight per health component (missing: default)."
-    )
-
-    class Meta:
-        verbose_name_plural = "engagement settings"
-        constraints = [
-            models.UniqueConstraint(fields=["organization"], name="journey_engagement_one_per_org")
-        ]
-
-    def __str__(self) -> str:
-        return f"Engagement settings of {self.organization_id}"
-
-
-class Playbook(TenantModel):
-    """How a service model is served: touchpoint cadence and target duration per phase, and
-    how often a senior leader should join. One per organization and service model."""
-
-    service_model = models.CharField(max_length=20, choices=ServiceModel.choices)
-    cadence_days = models.JSONField(
-        default=dict, help_text="Phase -> days between touchpoints at most (null: no rule)."
-    )
-    target_days = models.JSONField(
-        default=dict, help_text="Phase -> target duration in days (null: no target)."
-    )
-    senior_leader_expected = models.BooleanField(default=False)
-    senior_leader_every_days = models.PositiveIntegerField(null=True, blank=True)
-    notes = models.TextField(blank=True)
-
-    constraint_fields = {"journey_playbook_one_per_model": "service_model"}
-
-    class Meta:
-        ordering = ["service_model"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "service_model"], name="journey_playbook_one_per_model"
-            ),
-            models.CheckConstraint(
-                condition=_in("service_model", ServiceModel),
-                name="journey_playbook_service_model_valid",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_service_model_display()} playbook"
-
-
-class AlertKind(models.TextChoices):
-    LOW_SCORE = "low_score", "Low score: follow up"
-    CADENCE = "cadence", "Client past its touchpoint cadence"
-    STUCK = "stuck", "Project past its phase target"
-    MILESTONE_OVERDUE = "milestone_overdue", "Milestone overdue"
-    SURVEY_UNANSWERED = "survey_unanswered", "Survey unanswered"
-    SENIOR_LEADER = "senior_leader", "Senior leader overdue"
-
-
-class Alert(TenantModel):
-    """Something a person should act on. `cause_key` names the cause (and its episode), so
-    a rule raised twice finds the first alert: at most one open alert per cause."""
-
-    kind = models.CharField(max_length=20, choices=AlertKind.choices)
-    cause_key = models.CharField(max_length=200)
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="alerts",
-    )
-    client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
-    )
-    project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
-    )
-    milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
-    )
-    feedback = models.ForeignKey(
-        Feedback, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
-    )
-    title = models.CharField(max_length=300)
-    message = models.TextField(blank=True)
-    raised_at = models.DateTimeField()
-    snoozed_until = models.DateField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    resolution_note = models.TextField(blank=True)
-
-    constraint_fields = {"journey_alert_one_open_per_cause": "cause_key"}
-
-    class Meta:
-        ordering = ["-raised_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "cause_key"],
-                condition=Q(resolved_at__isnull=True),
-                name="journey_alert_one_open_per_cause",
-                violation_error_message="An open alert for this cause already exists.",
-            ),
-            models.CheckConstraint(
-                condition=_in("kind", AlertKind), name="journey_alert_kind_valid"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["organization", "assignee", "resolved_at"]),
-            models.Index(fields=["organization", "cause_key"]),
-        ]
-
-    def __str__(self) -> str:
-        return self.title
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
-
-
-class ClientHealthSnapshot(TenantModel):
-    """A client's health score on one day, with its breakdown: the trend on the client page."""
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="health_snapshots")
-    day = models.DateField()
-    score = models.PositiveSmallIntegerField(null=True, blank=True)
-    components = models.JSONField(default=dict)
-
-    class Meta:
-        ordering = ["client_id", "day"]
-        constraints = [
-            models.UniqueConstraint(fields=["client", "day"], name="journey_health_one_per_day"),
-            models.CheckConstraint(
-                condition=Q(score__isnull=True) | Q(score__lte=100),
-                name="journey_health_score_range",
-            ),
-        ]
-        indexes = [models.Index(fields=["organization", "day"])]
-
-    def __str__(self) -> str:
-        return f"{self.client_id} {self.day}: {self.score}"

@@ -1,8 +1,6 @@
 from django.urls import path
 
-from journey import engagement_views as ev
 from journey import views
-from metrics import views as metrics_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,18 +27,5 @@ urlpatterns = [
         views.milestone_complete,
         name="milestone_complete",
     ),
-    path("projects/<int:project_id>/surveys/", ev.survey_request, name="survey_request"),
-    path("projects/<int:project_id>/assign-pm/", ev.project_assign_pm, name="project_assign_pm"),
-    path("alerts/", ev.alerts, name="alerts"),
-    path("alerts/<int:alert_id>/resolve/", ev.alert_resolve, name="alert_resolve"),
-    path("alerts/<int:alert_id>/snooze/", ev.alert_snooze, name="alert_snooze"),
-    path("settings/", ev.engagement_settings, name="engagement_settings"),
-    path("settings/playbooks/<int:playbook_id>/", ev.playbook_save, name="playbook_save"),
-    path("settings/health-weights/", ev.health_weights_save, name="health_weights_save"),
-    path("settings/gate-surveys/", ev.gate_surveys_save, name="gate_surveys_save"),
     path("board/", views.board, name="board"),
-    path("dashboard/", metrics_views.dashboard, name="dashboard"),
-    path("dashboard/export.csv", metrics_views.export, name="metrics_export"),
-    path("dashboard/recompute/", metrics_views.recompute, name="metrics_recompute"),
-    path("dashboard/runs/<int:run_id>/", metrics_views.run_status, name="metrics_run"),
 ]

@@ -18,7 +18,6 @@ from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.web import org_view, paginate, submit, wants_partial
 from journey import services
-from journey.engagement_selectors import alert_list
 from journey.forms import (
     ClientFilter,
     ClientForm,
@@ -53,7 +52,6 @@ from journey.selectors import (
     touchpoint_list,
 )
 
-HOME_ALERTS = 6
 OPEN = [ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD]
 
 
@@ -81,8 +79,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent_projects": list(projects[:10]),
         "my_projects": mine,
         "can_add_client": actor.may(Perm.CLIENT_WRITE),
-        # What the AM or PM owes a client today (the inbox's first rows).
-        "open_alerts": list(alert_list(organization=org, assignee=request.user)[:HOME_ALERTS]),
     }
     return render(request, "journey/home.html", context)
 
@@ -224,10 +220,6 @@ def _client_page(request: HttpRequest, client, form: TouchpointForm | None = Non
             "can_open_project": actor.may(Perm.PROJECT_WRITE),
         }
     )
-    # Health and survey requests (issue 6) live with the engagement views.
-    from journey.engagement_views import client_engagement_context
-
-    context.update(client_engagement_context(request, client))
     return render(request, "journey/clients/detail.html", context)
 
 
@@ -516,11 +508,6 @@ def _project_page(request: HttpRequest, project: Project, form=None) -> HttpResp
             "can_edit": actor.may(Perm.PROJECT_WRITE),
         }
     )
-    # Survey requests and PM suggestions (issue 6) live with the engagement views.
-    from journey.engagement_views import project_pm_context, project_surveys_context
-
-    context.update(project_surveys_context(request, project))
-    context.update(project_pm_context(request, project))
     return render(request, "journey/projects/detail.html", context)
 
 
@@ -558,7 +545,10 @@ def project_transition(request: HttpRequest, project_id: int) -> HttpResponse:
             # The milestones card follows the new phase (its form's default, its controls).
             context.update(_milestones_context(request, project))
             context["moved"] = True
-            return render(request, "journey/projects/_journey.html", context)
+            response = render(request, "journey/projects/_journey.html", context)
+            # Panels that follow the journey (the engagement app's survey requests) reload.
+            response["HX-Trigger"] = "journey-moved"
+            return response
     if request.htmx:
         context = _journey_context(request, project, form=form)
         return render(request, "journey/projects/_journey.html", context)

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from journey.admin import ReadOnlyTenantAdmin
+from accounts.admin import ReadOnlyTenantAdmin
 from metrics.models import MetricResult, MetricRun
 
 

@@ -499,37 +499,3 @@ def metrics_status(*, organization: Organization) -> dict:
 
 def has_any_figures(*, organization: Organization) -> bool:
     return MetricResult.objects.for_organization(organization).filter(~Q(n=0)).exists()
-
-
-# --- client health ------------------------------------------------------------------------
-AT_RISK_LIMIT = 10
-
-
-@dataclass
-class AtRiskRow:
-    client_id: int
-    name: str
-    segment: str
-    score: int
-    worst: list[tuple[str, float]]  # (component, score), the weakest first
-
-
-def at_risk_rows(*, organization: Organization, limit: int = AT_RISK_LIMIT) -> list[AtRiskRow]:
-    """The at-risk clients (lowest health first) with their two weakest counted components."""
-    from journey.services.health import at_risk_clients
-
-    rows = []
-    for health in at_risk_clients(organization=organization, limit=limit):
-        counted = sorted(
-            (c for c in health.components.values() if c.counted), key=lambda c: c.score
-        )
-        rows.append(
-            AtRiskRow(
-                client_id=health.client.pk,
-                name=health.client.name,
-                segment=health.client.get_segment_display(),
-                score=health.score,
-                worst=[(c.name, c.score) for c in counted[:2]],
-            )
-        )
-    return rows

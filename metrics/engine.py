@@ -39,6 +39,7 @@ from django.db import connection
 
 from accounts.models import Organization, User
 from journey.models import Client, Feedback, Milestone, PhaseTransition, Project, Touchpoint
+from journey.scales import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN
 from metrics.models import MetricResult
 
 DAY_US = 86_400 * 1_000_000
@@ -292,7 +293,7 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
      GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}"""),
         )
     )
-    net = "SUM(CASE WHEN fb.score >= 9 THEN 1 WHEN fb.score <= 6 THEN -1 ELSE 0 END)"
+    net = f"SUM(CASE WHEN fb.score >= {NPS_PROMOTER_MIN} THEN 1 WHEN fb.score <= {NPS_DETRACTOR_MAX} THEN -1 ELSE 0 END)"
     out.append(
         (
             "nps",

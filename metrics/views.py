@@ -81,8 +81,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "dash-body":
         return render(request, "metrics/_dashboard_body.html", context)
-    # Health is today's, not the range's: outside the body the filters reload.
-    context["at_risk"] = dash.at_risk_rows(organization=org)
     return render(request, "metrics/dashboard.html", context)
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "accounts",
     "journey",
+    "engagement",
     "metrics",
 ]
 
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
+                "engagement.context_processors.alert_badge",
             ],
         },
     },
@@ -167,7 +169,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Survey reminders, alert rules and health snapshots (journey/tasks.py).
     "engagement-daily": {
-        "task": "journey.tasks.engagement_daily_all_task",
+        "task": "engagement.tasks.engagement_daily_all_task",
         "schedule": crontab(hour=5, minute=0),
     },
 }

@@ -13,7 +13,6 @@ from accounts.permissions import Perm
 from journey import selectors, services
 from journey.api import filters
 from journey.api import serializers as s
-from journey.api.pm_suggestions import PM_SUGGESTIONS_SCHEMA, pm_suggestions_response
 
 
 class ResourceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
@@ -140,7 +139,6 @@ class ProjectViewSet(ResourceViewSet):
         *OrganizationViewSet.detail_actions,
         "transition",
         "timeline",
-        "pm_suggestions",
     }
     filterset_class = filters.ProjectFilter
     search_fields = ["name", "code", "client__name", "description"]
@@ -179,17 +177,6 @@ class ProjectViewSet(ResourceViewSet):
         data = self._input(partial=False)
         services.project_transition(actor=self.actor, project_id=project.pk, **data)
         return self._render(self.lookup(project.pk))
-
-    @PM_SUGGESTIONS_SCHEMA
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="pm-suggestions",
-        pagination_class=None,
-        filter_backends=[],
-    )
-    def pm_suggestions(self, request, pk=None):
-        return pm_suggestions_response(self, pk)
 
     @extend_schema(
         tags=["projects"],

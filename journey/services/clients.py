@@ -23,7 +23,7 @@ from journey.models import (
     SizeBand,
 )
 from journey.selectors import client_get, contact_get
-from journey.services._common import (
+from journey.service_helpers import (
     create_audited,
     delete_audited,
     require_choice,

@@ -9,18 +9,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import Actor, Perm
+from engagement.entry import journey_feedback_recorded
 from journey.errors import JourneyError
 from journey.models import (
     Contact,
     Feedback,
     FeedbackKind,
+    FeedbackOrigin,
     Phase,
     PhaseTransition,
     Project,
     TransitionKind,
 )
+from journey.scales import score_scale
 from journey.selectors import feedback_get
-from journey.services._common import (
+from journey.service_helpers import (
     create_audited,
     delete_audited,
     require_aware,
@@ -31,11 +34,8 @@ from journey.services._common import (
     unknown_fields,
     update_audited,
 )
-from journey.services.alerts import alerts_for_low_score
-from journey.services.surveys import feedback_request_after_commit, request_defaults
 from metrics.services import metrics_request_recompute
 
-SCORE_RANGES = {FeedbackKind.CSAT: (1, 5), FeedbackKind.NPS: (0, 10)}
 FIELDS = {"project", "kind", "score", "phase", "responded_at", "contact", "comment"}
 
 
@@ -56,9 +56,11 @@ def _score(value: Any, kind: str) -> int:
         score = int(value)
     except ValueError:
         raise JourneyError(f"'{value}' is not a whole number.", field="score") from None
-    low, high = SCORE_RANGES[kind]
-    if not low <= score <= high:
-        raise JourneyError(f"A {kind.upper()} score runs from {low} to {high}.", field="score")
+    scale = score_scale(kind)
+    if not scale.contains(score):
+        raise JourneyError(
+            f"A {kind.upper()} score runs from {scale.low} to {scale.high}.", field="score"
+        )
     return score
 
 
@@ -117,10 +119,15 @@ def _clean(actor: Actor, data: dict[str, Any], current: Feedback | None) -> dict
                 "A feedback request needs the contact to ask (or record a score with responded_at).",
                 field="contact",
             )
+        if not contact.email:
+            # A request is sent as an e-mailed link: without an address it would never go.
+            raise JourneyError(
+                "This contact has no e-mail address to send the survey to.", field="contact"
+            )
         when = timezone.now()
         if creating:
             out["requested_at"] = when
-            out.update(request_defaults(when))
+            out["origin"] = FeedbackOrigin.REQUEST
     if phase not in phases_entered_by(project, when):
         raise JourneyError(
             f"The project had not entered {Phase(phase).label.lower()} by {when.date().isoformat()}.",
@@ -135,10 +142,7 @@ def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
-    if result.score is None:
-        feedback_request_after_commit(feedback=result)  # e-mail the link after commit
-    else:
-        alerts_for_low_score(feedback=result)  # the closed loop
+    journey_feedback_recorded(feedback=result)  # engagement: the e-mail or the closed loop
     metrics_request_recompute(organization=actor.organization)
     return result
 
@@ -149,7 +153,8 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Any) -> Feedback:
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)
     result = update_audited(feedback, values, actor=actor)
-    alerts_for_low_score(feedback=result)  # the closed loop (once per feedback)
+    if result.score is not None:
+        journey_feedback_recorded(feedback=result)  # the closed loop (once per feedback)
     metrics_request_recompute(organization=actor.organization)
     return result
 

@@ -13,7 +13,7 @@ from accounts.permissions import Actor, Perm
 from journey.errors import JourneyError
 from journey.models import Milestone, Phase, Project
 from journey.selectors import milestone_get
-from journey.services._common import (
+from journey.service_helpers import (
     create_audited,
     delete_audited,
     require_aware,

@@ -23,7 +23,7 @@ from journey.models import (
     TransitionKind,
 )
 from journey.selectors import project_get
-from journey.services._common import (
+from journey.service_helpers import (
     create_audited,
     delete_audited,
     require_aware,

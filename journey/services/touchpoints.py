@@ -11,7 +11,7 @@ from accounts.selectors import member_get_by_email
 from journey.errors import JourneyError
 from journey.models import Client, Project, Touchpoint, TouchpointKind
 from journey.selectors import touchpoint_get
-from journey.services._common import (
+from journey.service_helpers import (
     create_audited,
     delete_audited,
     require_aware,

@@ -11,16 +11,16 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.permissions import Actor, Perm
+from engagement.entry import journey_transition_recorded
 from journey.errors import JourneyError
 from journey.models import Phase, PhaseTransition, Project, ProjectStatus, TransitionKind
 from journey.selectors import project_get
-from journey.services._common import (
+from journey.service_helpers import (
     readable_time,
     require_aware,
     require_not_future,
     save_checked,
 )
-from journey.services.surveys import gate_survey_after_commit
 from metrics.services import metrics_request_recompute
 
 # What `to` may name besides a phase.
@@ -141,15 +141,16 @@ def project_transition(
     at: dt.datetime | str | None = None,
     note: str = "",
     reason: str = "",
-    gate_survey: bool = True,
+    follow_up: bool = True,
 ) -> Project:
     """Move a project along the journey; the journal is the source of every phase date.
 
     `at` may be back-dated but not in the future nor before the previous entry. Phase and
     status change in the same transaction as the journal entry, guarded by a conditional
     update on the journal sequence: of two concurrent moves exactly one wins and the other
-    is refused, with nothing written. A move that closes a phase gate queues the gate
-    survey after commit (`gate_survey=False`: a seeding script that writes its own).
+    is refused, with nothing written. The engagement app hears of the entry through its one
+    entry point (a gate survey after commit); `follow_up=False` skips that for a seeding
+    script that writes its own.
     """
     organization = actor.organization
     project = project_get(organization=organization, project_id=project_id)
@@ -214,6 +215,6 @@ def project_transition(
     project.phase, project.status, project.journal_seq = move.to_phase, move.to_status, seq + 1
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
     metrics_request_recompute(organization=actor.organization)
-    if gate_survey:
-        gate_survey_after_commit(organization=organization, transition=entry)
+    if follow_up:
+        journey_transition_recorded(transition=entry)
     return project

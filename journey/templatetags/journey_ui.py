@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from accounts.models import Role
-from journey.engagement_selectors import alert_list
 from journey.models import Modality
 
 register = template.Library()
@@ -52,8 +51,10 @@ def nav_items(context) -> list[dict]:
         return []
     current = getattr(request.resolver_match, "url_name", "")
     order = _ORDER.get(membership.role, _ORDER[Role.VIEWER])
-    # The badge: the user's open alerts (one count query per page).
-    alerts_open = open_alert_count(request) if "alerts" in order else 0
+    # The badge: the user's open alerts, counted by the engagement app's context processor
+    # (one count query per page, only when the navigation shows it).
+    badge = context.get("nav_alert_badge")
+    alerts_open = badge() if "alerts" in order and callable(badge) else 0
     out = []
     for key in order:
         label, name, _ = _ITEMS[key]
@@ -73,13 +74,6 @@ def nav_items(context) -> list[dict]:
             }
         )
     return out
-
-
-def open_alert_count(request) -> int:
-    organization = getattr(request, "organization", None)
-    if organization is None or not request.user.is_authenticated:
-        return 0
-    return alert_list(organization=organization, assignee=request.user).count()
 
 
 @register.filter
@@ -127,17 +121,3 @@ def ago(value) -> str:
     from django.utils.timesince import timesince
 
     return f"{timesince(value, depth=1)} ago"
-
-
-COMPONENT_LABELS = {
-    "feedback": "Feedback (CSAT/NPS)",
-    "milestones": "On-time milestones",
-    "touchpoints": "Touchpoints vs playbook",
-    "alerts": "Open alerts",
-    "stuck": "Projects on target",
-}
-
-
-@register.filter
-def component_label(name: str) -> str:
-    return COMPONENT_LABELS.get(name, name)

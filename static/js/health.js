@@ -1,10 +1,13 @@
-// The client page's 90-day health trend, from the JSON in #health-data. Without Chart.js the
-// table under the chart carries every figure.
+// The client page's 90-day health trend, from the JSON in #health-data. The health card is an
+// htmx-loaded panel of the engagement app, so the chart is drawn when it arrives. Without
+// Chart.js the table under the chart carries every figure.
 (function () {
   "use strict";
+  function draw() {
   var node = document.getElementById("health-data");
   var canvas = document.getElementById("health-chart");
-  if (!node || !canvas || typeof Chart === "undefined") return;
+  if (!node || !canvas || typeof Chart === "undefined" || canvas.dataset.drawn) return;
+  canvas.dataset.drawn = "1";
   var data = JSON.parse(node.textContent);
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.font.size = 11;
@@ -22,4 +25,7 @@
     }
   });
   document.body.dataset.healthChart = "1";
+  }
+  draw();
+  document.body.addEventListener("htmx:load", draw);
 })();

@@ -117,8 +117,9 @@ def test_admin_lists_show_every_organization_to_staff(admin_client):
     filtered = admin_client.get("/admin/journey/project/?organization__id__exact=999999")
     assert filtered.status_code in (200, 302)
     for path in (
-        "client", "contact", "phasetransition", "milestone", "touchpoint", "feedback",
-        "alert", "playbook", "engagementsettings", "clienthealthsnapshot",
+        "journey/client", "journey/contact", "journey/phasetransition", "journey/milestone",
+        "journey/touchpoint", "journey/feedback", "engagement/alert", "engagement/playbook",
+        "engagement/engagementsettings", "engagement/clienthealthsnapshot",
     ):  # fmt: skip
-        assert admin_client.get(f"/admin/journey/{path}/").status_code == 200
+        assert admin_client.get(f"/admin/{path}/").status_code == 200
     assert admin_client.get("/admin/accounts/auditevent/").status_code == 200

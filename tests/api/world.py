@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import Actor
-from journey.services.alerts import alerts_for_low_score
-from journey.services.playbooks import playbooks_ensure
-from journey.services.surveys import survey_request_create
+from engagement.services.alerts import alerts_for_low_score
+from engagement.services.playbooks import playbooks_ensure
+from journey.services import feedback_create
 from metrics.models import MetricResult, MetricRun
 from tests.api.conftest import make_key
 from tests.factories import (
@@ -75,7 +75,7 @@ def build_side(name: str) -> Side:
     }
     system = Actor.system(side.org)
     side.objects["playbooks"] = playbooks_ensure(organization=side.org)[0]
-    side.objects["feedback-requests"] = survey_request_create(
+    side.objects["feedback-requests"] = feedback_create(
         actor=system,
         project=project.pk,
         contact=side.objects["contacts"].pk,

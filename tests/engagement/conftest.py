@@ -14,8 +14,8 @@ from django.core import mail
 
 from accounts.models import Role
 from accounts.permissions import Actor
-from journey.services import project_transition
-from journey.services.surveys import survey_request_create, survey_send
+from engagement.services.surveys import survey_send
+from journey.services import feedback_create, project_transition
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning, UTC
@@ -156,7 +156,7 @@ def move(world: World, to: str, when: dt.datetime | None = None, actor: Actor | 
 
 def send_request(world: World, *, kind: str = "csat", phase: str = "assess") -> tuple:
     """A manual request, sent now: (feedback, token)."""
-    feedback = survey_request_create(
+    feedback = feedback_create(
         actor=world.am, project=world.project.pk, contact=world.contact.pk, kind=kind, phase=phase
     )
     before = len(mail.outbox)

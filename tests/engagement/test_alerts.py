@@ -9,13 +9,14 @@ import pytest
 from django.http import Http404
 
 from accounts.errors import PermissionDeniedError
-from journey.engagement_selectors import alert_counts, alert_counts_by_user, alert_list
+from engagement.models import Alert
+from engagement.selectors import alert_counts, alert_counts_by_user, alert_list
+from engagement.services.alerts import alert_resolve, alert_snooze, alerts_run_rules
+from engagement.services.surveys import survey_answer
+from engagement.tasks import engagement_daily_task
 from journey.errors import JourneyError
-from journey.models import Alert, Milestone
+from journey.models import Milestone
 from journey.services import feedback_create, feedback_update, milestone_complete
-from journey.services.alerts import alert_resolve, alert_snooze, alerts_run_rules
-from journey.services.surveys import survey_answer
-from journey.tasks import engagement_daily_task
 from tests.engagement.conftest import at, move, send_request
 from tests.factories import MilestoneFactory, TouchpointFactory
 
@@ -398,4 +399,4 @@ def test_the_daily_task_runs_everything_twice_safely(world, clock):
 
 def test_beat_schedule_has_the_daily_run(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["engagement-daily"]
-    assert entry["task"] == "journey.tasks.engagement_daily_all_task"
+    assert entry["task"] == "engagement.tasks.engagement_daily_all_task"

@@ -8,8 +8,9 @@ import datetime as dt
 
 import pytest
 
+from engagement.models import Alert, ClientHealthSnapshot, Playbook, SurveyLink
 from journey.demo import demo_seed
-from journey.models import Alert, ClientHealthSnapshot, Feedback, Playbook, SurveyLink
+from journey.models import Feedback
 
 TODAY = dt.date(2026, 6, 30)
 ANCHOR = dt.datetime(2026, 6, 30, tzinfo=dt.UTC)

@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.test import Client as BrowserClient
 
-from journey.models import Alert, Feedback
+from engagement.models import Alert
+from engagement.services.alerts import alerts_for_low_score
+from journey.models import Feedback
 from journey.services import feedback_create
-from journey.services.alerts import alerts_for_low_score
 from tests.engagement.conftest import LINK, at, send_request
 from tests.factories import ContactFactory, FeedbackFactory
 

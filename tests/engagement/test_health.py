@@ -7,15 +7,15 @@ import datetime as dt
 import pytest
 from django.http import Http404
 
-from journey.models import Alert, ClientHealthSnapshot
-from journey.services.health import (
+from engagement.models import Alert, ClientHealthSnapshot
+from engagement.services.health import (
     at_risk_clients,
     client_health,
     client_health_list,
     client_health_trend,
     health_snapshot_take,
 )
-from journey.services.playbooks import engagement_settings_update, health_weights
+from engagement.services.playbooks import engagement_settings_update, health_weights
 from tests.engagement.conftest import at
 from tests.factories import (
     ClientFactory,

@@ -6,8 +6,8 @@ import pytest
 from django.http import Http404
 
 from accounts.models import Role
+from engagement.services.matching import project_pm_suggestions
 from journey.services import feedback_create
-from journey.services.matching import project_pm_suggestions
 from tests.engagement.conftest import at
 from tests.factories import ClientFactory, ProjectFactory
 from tests.journey.helpers import project_in

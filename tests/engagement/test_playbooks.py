@@ -8,16 +8,16 @@ from django.http import Http404
 
 from accounts.errors import PermissionDeniedError
 from accounts.models import AuditEvent
-from journey.errors import JourneyError
-from journey.models import Alert, Playbook
-from journey.services import project_transition
-from journey.services.alerts import alerts_run_rules
-from journey.services.playbooks import (
+from engagement.models import Alert, Playbook
+from engagement.services.alerts import alerts_run_rules
+from engagement.services.playbooks import (
     playbook_map,
     playbook_target_suggestions,
     playbook_update,
     playbooks_ensure,
 )
+from journey.errors import JourneyError
+from journey.services import project_transition
 from tests.engagement.conftest import at
 from tests.factories import ClientFactory, ProjectFactory, TouchpointFactory
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from journey.models import Alert
-from journey.services.alerts import alert_resolve, alerts_run_rules
-from journey.services.playbooks import playbook_map, playbook_update, playbooks_ensure
+from engagement.models import Alert
+from engagement.services.alerts import alert_resolve, alerts_run_rules
+from engagement.services.playbooks import playbook_map, playbook_update, playbooks_ensure
 from tests.engagement.conftest import at, move
 from tests.factories import TouchpointFactory
 

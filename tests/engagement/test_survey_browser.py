@@ -12,7 +12,8 @@ from django.core import mail
 
 from accounts.models import Role
 from accounts.permissions import Actor
-from journey.models import Alert, Feedback
+from engagement.models import Alert
+from journey.models import Feedback
 from journey.services import project_transition
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, ProjectFactory
 from tests.web.browser_support import SHOTS, check, skip_module_without_browser, watch

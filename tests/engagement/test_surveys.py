@@ -11,22 +11,23 @@ import pytest
 from django.core import mail
 from django.test import Client as BrowserClient
 
-from journey.engagement_selectors import (
+from engagement.models import SurveyLink
+from engagement.selectors import (
     feedback_request_status,
     survey_response_rate,
     survey_response_rates_by_client,
 )
-from journey.errors import JourneyError
-from journey.models import Feedback, SurveyLink
-from journey.services.playbooks import engagement_settings_update
-from journey.services.surveys import (
+from engagement.services.playbooks import engagement_settings_update
+from engagement.services.surveys import (
     survey_answer,
     survey_gate_request,
     survey_lookup,
     survey_send,
     survey_send_reminders,
 )
-from journey.tasks import survey_gate_task
+from engagement.tasks import survey_gate_task
+from journey.errors import JourneyError
+from journey.models import Feedback
 from tests.engagement.conftest import at, move, send_request, tokens_in_outbox
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +102,7 @@ def test_moves_that_close_no_gate_send_nothing(
 
 def test_skipped_with_a_logged_reason(world, clock, caplog, django_capture_on_commit_callbacks):
     clock(at(0))
-    caplog.set_level(logging.INFO, logger="journey.services.surveys")
+    caplog.set_level(logging.INFO, logger="engagement.services.surveys")
     # No e-mail on the primary contact.
     world.contact.email = ""
     world.contact.save()
@@ -129,7 +130,7 @@ def test_an_organization_turns_gate_surveys_off_per_service_model(
     world, clock, caplog, django_capture_on_commit_callbacks
 ):
     clock(at(0))
-    caplog.set_level(logging.INFO, logger="journey.services.surveys")
+    caplog.set_level(logging.INFO, logger="engagement.services.surveys")
     engagement_settings_update(actor=world.admin, gate_surveys_disabled_for=["consultative"])
     with django_capture_on_commit_callbacks(execute=True):
         move(world, "initiate")
@@ -151,7 +152,7 @@ def test_settings_are_for_admins_and_validated(world, other_world):
     assert exc.value.field == "gate_surveys_disabled_for"
     # One organization's switch leaves the other's alone.
     engagement_settings_update(actor=world.admin, gate_surveys_disabled_for=["consultative"])
-    from journey.services.playbooks import gate_surveys_enabled
+    from engagement.services.playbooks import gate_surveys_enabled
 
     assert gate_surveys_enabled(organization=other_world.org, service_model="consultative")
 
@@ -346,12 +347,12 @@ def test_send_is_once_and_needs_an_email(world, clock):
     feedback, _ = send_request(world)
     assert survey_send(organization=world.org, feedback_id=feedback.pk) is None
     assert len(mail.outbox) == 1
-    from journey.services.surveys import survey_request_create
+    from journey.services import feedback_create
 
     world.contact.email = ""
     world.contact.save()
     with pytest.raises(JourneyError) as exc:
-        survey_request_create(
+        feedback_create(
             actor=world.am,
             project=world.project.pk,
             contact=world.contact.pk,
@@ -362,7 +363,7 @@ def test_send_is_once_and_needs_an_email(world, clock):
 
 
 def test_request_for_another_organizations_contact_or_project_is_refused(world, other_world, clock):
-    from journey.services.surveys import survey_request_create
+    from journey.services import feedback_create
 
     clock(at(0))
     for project, contact, field in [
@@ -370,7 +371,7 @@ def test_request_for_another_organizations_contact_or_project_is_refused(world, 
         (world.project.pk, other_world.contact.pk, "contact"),
     ]:
         with pytest.raises(JourneyError) as exc:
-            survey_request_create(
+            feedback_create(
                 actor=world.am, project=project, contact=contact, kind="csat", phase="assess"
             )
         assert exc.value.field == field
@@ -405,12 +406,12 @@ def test_expiry_is_a_setting(world, clock, settings):
 def test_a_failing_mail_server_rolls_the_send_back_for_a_retry(world, clock, monkeypatch):
     import smtplib
 
-    from journey.services import surveys
+    from engagement.services import surveys
 
     clock(at(0))
-    from journey.services.surveys import survey_request_create
+    from journey.services import feedback_create
 
-    feedback = survey_request_create(
+    feedback = feedback_create(
         actor=world.am,
         project=world.project.pk,
         contact=world.contact.pk,
@@ -433,21 +434,21 @@ def test_a_failing_mail_server_rolls_the_send_back_for_a_retry(world, clock, mon
 
 
 def test_the_daily_fan_out_queues_every_organization(world, other_world, clock):
-    from journey.tasks import engagement_daily_all_task
+    from engagement.tasks import engagement_daily_all_task
 
     clock(at(25))
     assert engagement_daily_all_task() == 2
-    from journey.models import ClientHealthSnapshot
+    from engagement.models import ClientHealthSnapshot
 
     for w in (world, other_world):
         assert ClientHealthSnapshot.objects.for_organization(w.org).filter(client=w.client).exists()
 
 
 def test_send_and_reminders_stay_inside_the_organization(world, other_world, clock):
-    from journey.services.surveys import survey_request_create
+    from journey.services import feedback_create
 
     clock(at(0))
-    feedback = survey_request_create(
+    feedback = feedback_create(
         actor=world.am,
         project=world.project.pk,
         contact=world.contact.pk,

@@ -20,8 +20,8 @@ from journey.models import (
     Project,
     Touchpoint,
 )
+from journey.service_helpers import save_checked
 from journey.services import client_create
-from journey.services._common import save_checked
 from tests.factories import ClientFactory, MembershipFactory, OrganizationFactory, ProjectFactory
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import AuditEvent, Membership
-from journey.demo import demo_seed
+from engagement.demo import demo_seed
 from journey.models import (
     Client,
     Contact,

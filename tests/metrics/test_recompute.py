@@ -20,9 +20,9 @@ from config.celery import app
 from journey.services import project_transition, touchpoint_create
 from metrics.models import MetricResult, MetricRun, RunStatus
 from metrics.services import (
-    pending_key,
     metrics_recompute,
     metrics_recompute_request,
+    pending_key,
 )
 from metrics.tasks import metrics_recompute_all_task, metrics_recompute_task
 from tests.factories import ClientFactory, OrganizationFactory, ProjectFactory

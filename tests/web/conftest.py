@@ -4,6 +4,7 @@ several phases with milestones, touchpoints and feedback, and another organizati
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -261,9 +262,10 @@ def add_engagement(world: SimpleNamespace, *, alerts: int = 3, surveys: int = 2)
     """Engagement data for `world`: open alerts for the account manager (a low score first),
     one snoozed and one resolved, survey requests on the running project (sent, one
     answered), and today's health snapshot."""
-    from journey.models import Alert
-    from journey.services.health import health_snapshot_take
-    from journey.services.surveys import survey_request_create, survey_send
+    from engagement.models import Alert
+    from engagement.services.health import health_snapshot_take
+    from engagement.services.surveys import survey_send
+    from journey.services import feedback_create
 
     org, am, now = world.org, world.people["am"], timezone.now()
     have = Alert.objects.for_organization(org).count()
@@ -310,7 +312,7 @@ def add_engagement(world: SimpleNamespace, *, alerts: int = 3, surveys: int = 2)
     Alert.objects.bulk_create(rows)
     contact = world.contact
     for i in range(surveys):
-        feedback = survey_request_create(
+        feedback = feedback_create(
             actor=am, project=world.running.pk, contact=contact.pk, kind="csat", phase="execute"
         )
         survey_send(organization=org, feedback_id=feedback.pk, deliver=False)
@@ -321,3 +323,27 @@ def add_engagement(world: SimpleNamespace, *, alerts: int = 3, surveys: int = 2)
             sent.update(reminder_sent_at=now)
     health_snapshot_take(organization=org)
     return world
+
+
+# Panels another app renders are fetched by htmx once the page is up (`partials/_lazy.html`).
+LAZY_PANEL = re.compile(
+    r'(<div [^>]*hx-get="(?P<url>[^"]+)"[^>]*hx-trigger="load[^"]*"[^>]*>)'
+    r'(?:<section class="card"><p class="muted small">Loading[^<]*</p></section>)?</div>'
+)
+
+
+def with_panels(http, html: str) -> str:
+    """The page as the browser shows it after htmx loaded its panels (each an HX GET)."""
+
+    def fetch(match: re.Match) -> str:
+        response = http.get(match["url"], HTTP_HX_REQUEST="true")
+        assert response.status_code == 200, (match["url"], response.status_code)
+        return match[1] + response.content.decode() + "</div>"
+
+    return LAZY_PANEL.sub(fetch, html)
+
+
+def page(http, url: str) -> str:
+    response = http.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return with_panels(http, response.content.decode())

@@ -109,7 +109,7 @@ def test_each_role_logs_in_and_lands_on_its_pages(page, world):
 def test_demo_tour(page):
     """The same tour on the real demo data (`seed_demo`), for screenshots worth looking at."""
     from accounts.models import Organization
-    from journey.demo import DEFAULT_PASSWORD
+    from engagement.demo import DEFAULT_PASSWORD
     from metrics.services import metrics_recompute
 
     call_command("seed_demo", verbosity=0)

@@ -18,15 +18,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
-from journey.models import Alert, Feedback, Playbook
-from journey.services.health import at_risk_clients, client_health
-from journey.services.playbooks import (
+from engagement.models import Alert, Playbook
+from engagement.services.health import at_risk_clients, client_health
+from engagement.services.playbooks import (
     gate_surveys_enabled,
     health_weights,
     playbooks_ensure,
 )
+from journey.models import Feedback
 from tests.factories import ContactFactory
-from tests.web.conftest import add_engagement, grow
+from tests.web.conftest import add_engagement, grow, page
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_engagement_pages_render_for_every_role(engaged, login, role):
         assert "HX-Request" in response["Vary"], name
     settings = http.get(reverse("engagement_settings"))
     assert settings.status_code == (200 if role == "admin" else 403)
-    nav = http.get(reverse("home")).content.decode()
+    nav = page(http, reverse("home"))
     assert ('data-nav="settings"' in nav) == (role == "admin")
     assert ('data-nav="alerts"' in nav) == (role != "viewer")
 
@@ -103,12 +104,12 @@ def test_inbox_tabs_show_the_users_alerts_by_state(engaged, login):
 
 def test_navigation_counts_and_overview_show_open_alerts(engaged, login):
     http = login(engaged.people["am"])
-    html = http.get(reverse("home")).content.decode()
+    html = page(http, reverse("home"))
     assert re.search(r'id="nav-alert-count"[^>]*>3</span>', html)
     home = html.split('data-testid="home-alerts"')[1]
     assert "CSAT 2/5 from Paula Primary on BIG-002" in home and "Kick-off was chaotic." in home
     assert "Snoozed one" not in home and "Resolved one" not in home
-    other = login(engaged.people["pm"]).get(reverse("home")).content.decode()
+    other = page(login(engaged.people["pm"]), reverse("home"))
     assert re.search(r'id="nav-alert-count"[^>]*>0</span>', other)
     assert 'data-testid="home-alerts"' not in other
 
@@ -116,7 +117,7 @@ def test_navigation_counts_and_overview_show_open_alerts(engaged, login):
 def test_viewer_sees_no_engagement_edit_controls(engaged, login):
     http = login(engaged.people["viewer"])
     for name, url in engagement_pages(engaged).items():
-        html = http.get(url).content.decode()
+        html = page(http, url)
         for marker in (
             'data-testid="resolve"',
             'data-testid="snooze"',
@@ -246,10 +247,8 @@ def test_another_organizations_engagement_objects_are_404(engaged, elsewhere, lo
 
 # --- project page: survey requests, send a survey, PM suggestions ---------------------------
 def test_project_page_shows_survey_requests_and_response_rate(engaged, login):
-    html = (
-        login(engaged.people["viewer"])
-        .get(reverse("project_detail", args=[engaged.running.pk]))
-        .content.decode()
+    html = page(
+        login(engaged.people["viewer"]), reverse("project_detail", args=[engaged.running.pk])
     )
     surveys = html.split('data-testid="surveys"')[1].split("</section>")[0]
     assert surveys.count('data-survey-status="answered"') == 1
@@ -265,9 +264,9 @@ def test_am_sends_a_survey_and_a_contact_without_email_is_refused_inline(
     engaged, login, django_capture_on_commit_callbacks, mailoutbox
 ):
     http = login(engaged.people["am"])
-    page = http.get(reverse("project_detail", args=[engaged.running.pk])).content.decode()
-    assert 'data-testid="survey-form"' in page and "Paula Primary" in page
-    assert f'<option value="{engaged.contact.pk}" selected>' in page  # the primary contact
+    shown = page(http, reverse("project_detail", args=[engaged.running.pk]))
+    assert 'data-testid="survey-form"' in shown and "Paula Primary" in shown
+    assert f'<option value="{engaged.contact.pk}" selected>' in shown  # the primary contact
     url = reverse("survey_request", args=[engaged.running.pk])
     mute = ContactFactory(client=engaged.pharma, name="No Mail", email="")
     html = http.post(
@@ -285,19 +284,19 @@ def test_am_sends_a_survey_and_a_contact_without_email_is_refused_inline(
     assert "Survey sent to Paula Primary" in html
     assert Feedback.objects.for_organization(engaged.org).count() == before + 1
     assert len(mailoutbox) == 1 and mailoutbox[0].to == [engaged.contact.email]
-    page = http.get(reverse("project_detail", args=[engaged.running.pk])).content.decode()
-    assert "response rate <strong>33%</strong> (1 of 3 sent)" in page
+    shown = page(http, reverse("project_detail", args=[engaged.running.pk]))
+    assert "response rate <strong>33%</strong> (1 of 3 sent)" in shown
 
 
 def test_pm_suggestions_with_reasons_and_assignment(engaged, login):
     http = login(engaged.people["am"])
-    html = http.get(reverse("project_detail", args=[engaged.running.pk])).content.decode()
+    html = page(http, reverse("project_detail", args=[engaged.running.pk]))
     block = html.split('data-testid="pm-suggestions"')[1].split("</section>")[0]
     assert "Pat Project" in block and "Quinn Project" in block
     assert "Current project manager" in block and "open project(s) now" in block
     assert block.count('data-testid="assign-pm"') == 1  # not for the current PM
     viewer = login(engaged.people["viewer"])
-    html = viewer.get(reverse("project_detail", args=[engaged.running.pk])).content.decode()
+    html = page(viewer, reverse("project_detail", args=[engaged.running.pk]))
     assert "Quinn Project" in html and 'data-testid="assign-pm"' not in html
     http = login(engaged.people["am"])
     url = reverse("project_assign_pm", args=[engaged.running.pk])
@@ -314,11 +313,7 @@ def test_pm_suggestions_with_reasons_and_assignment(engaged, login):
 # --- client page: health, trend, surveys ----------------------------------------------------
 def test_client_page_shows_health_breakdown_trend_and_surveys(engaged, login):
     health = client_health(organization=engaged.org, client_id=engaged.pharma.pk)
-    html = (
-        login(engaged.people["viewer"])
-        .get(reverse("client_detail", args=[engaged.pharma.pk]))
-        .content.decode()
-    )
+    html = page(login(engaged.people["viewer"]), reverse("client_detail", args=[engaged.pharma.pk]))
     block = html.split('data-testid="health"')[1].split("</section>")[0]
     assert re.search(rf'data-testid="health-score">{health.score}<small>/100', block)
     weights = health_weights(organization=engaged.org)
@@ -332,11 +327,7 @@ def test_client_page_shows_health_breakdown_trend_and_surveys(engaged, login):
     surveys = html.split('data-testid="surveys"')[1].split("</section>")[0]
     assert "BIG-002" in surveys and "(1 of 2 sent, 1 reminded)" in surveys
     # A client without snapshots: no chart, a sentence instead.
-    html = (
-        login(engaged.people["viewer"])
-        .get(reverse("client_detail", args=[engaged.bio.pk]))
-        .content.decode()
-    )
+    html = page(login(engaged.people["viewer"]), reverse("client_detail", args=[engaged.bio.pk]))
     assert "No survey requests yet" in html
     assert "chart.umd.min.js" in html or "No daily scores yet" not in html
 
@@ -345,7 +336,7 @@ def test_client_page_shows_health_breakdown_trend_and_surveys(engaged, login):
 def test_dashboard_lists_at_risk_clients(engaged, login):
     risky = at_risk_clients(organization=engaged.org)
     assert risky, "the fixture has an at-risk client (Tiny Bio: stuck in assess, no touchpoint)"
-    html = login(engaged.people["exec"]).get(reverse("dashboard")).content.decode()
+    html = page(login(engaged.people["exec"]), reverse("dashboard"))
     block = html.split('data-testid="at-risk"')[1].split("</section>")[0]
     for h in risky:
         assert f'href="{reverse("client_detail", args=[h.client.pk])}"' in block

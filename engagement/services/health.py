@@ -1,0 +1,289 @@
+"""Client health: a score from 0 to 100 per client, from five components, each 0-100:
+
+- feedback: recent answers (last 180 days), CSAT s as (s - 1) / 4 x 100, NPS s as s x 10, averaged;
+- milestones: milestones completed in the last 180 days on time (completion date <= due date)
+  over those completed plus those open and overdue now;
+- touchpoints: 100 while the last touchpoint is within the playbook's cadence (the strictest
+  of the client's open projects' phases), falling linearly to 0 at twice the cadence;
+- alerts: 100 - 25 per open alert about the client (0 from four); 100 without one if the
+  client has open work (no data otherwise);
+- stuck: the share of the client's open projects that are not past their phase target.
+
+The score is the weighted mean of the components that have data (a client without open work
+has no touchpoint or stuck component), with the organization's weights, rounded half up;
+no component with data, no score. Daily snapshots keep the trend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from accounts.models import Organization
+from engagement.models import Alert, ClientHealthSnapshot
+from engagement.services.alerts import _client_cadence_state, stuck_projects
+from engagement.services.playbooks import HEALTH_COMPONENTS, health_weights
+from journey.models import Client, Feedback, FeedbackKind, Milestone, Project, ProjectStatus
+from journey.selectors import client_get
+
+WINDOW_DAYS = 180
+OPEN = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
+
+
+@dataclass
+class Component:
+    name: str
+    weight: int
+    score: float | None = None
+    detail: str = "No data"
+
+    @property
+    def counted(self) -> bool:
+        return self.score is not None and self.weight > 0
+
+
+@dataclass
+class ClientHealth:
+    client: Client
+    score: int | None
+    components: dict[str, Component] = field(default_factory=dict)
+
+    @property
+    def at_risk(self) -> bool:
+        return self.score is not None and self.score < settings.HEALTH_AT_RISK_BELOW
+
+    def as_dict(self) -> dict:
+        total = sum(c.weight for c in self.components.values() if c.counted)
+        return {
+            name: {
+                "score": None if c.score is None else round(c.score, 2),
+                "weight": c.weight,
+                "counted": c.counted,
+                "share": round(c.weight / total, 4) if c.counted and total else 0.0,
+                "detail": c.detail,
+            }
+            for name, c in self.components.items()
+        }
+
+
+def _half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def combine(components: dict[str, Component]) -> int | None:
+    counted = [c for c in components.values() if c.counted]
+    total = sum(c.weight for c in counted)
+    if not total:
+        return None
+    return _half_up(sum(c.weight * c.score for c in counted) / total)
+
+
+def client_health_map(
+    *, organization: Organization, now: dt.datetime | None = None, client_ids=None
+) -> dict[int, ClientHealth]:
+    """Health of every client (or of `client_ids`), in a fixed number of queries."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    today = now.date()
+    weights = health_weights(organization=organization)
+    clients = Client.objects.for_organization(organization).order_by("name", "id")
+    if client_ids is not None:
+        clients = clients.filter(pk__in=list(client_ids))
+    out: dict[int, ClientHealth] = {}
+    for client in clients:
+        out[client.pk] = ClientHealth(
+            client=client,
+            score=None,
+            components={n: Component(name=n, weight=weights[n]) for n in HEALTH_COMPONENTS},
+        )
+    if not out:
+        return out
+
+    # feedback
+    answers: dict[int, list[float]] = {}
+    for client_id, kind, score in (
+        Feedback.objects.for_organization(organization)
+        .filter(
+            project__client_id__in=out,
+            score__isnull=False,
+            responded_at__gt=since,
+            responded_at__lte=now,
+        )
+        .values_list("project__client_id", "kind", "score")
+    ):
+        value = (score - 1) / 4 * 100 if kind == FeedbackKind.CSAT else score * 10
+        answers.setdefault(client_id, []).append(value)
+    for client_id, values in answers.items():
+        comp = out[client_id].components["feedback"]
+        comp.score = sum(values) / len(values)
+        comp.detail = f"{len(values)} answer(s) in the last {WINDOW_DAYS} days"
+
+    # milestones
+    done = (
+        Milestone.objects.for_organization(organization)
+        .filter(project__client_id__in=out, completed_at__gt=since, completed_at__lte=now)
+        .values_list("project__client_id", "completed_at", "due_date")
+    )
+    on_time: dict[int, list[int]] = {}
+    for client_id, completed_at, due in done:
+        tally = on_time.setdefault(client_id, [0, 0, 0])  # on time, completed, overdue
+        tally[1] += 1
+        if completed_at.astimezone(dt.UTC).date() <= due:
+            tally[0] += 1
+    for row in (
+        Milestone.objects.for_organization(organization)
+        .filter(
+            project__client_id__in=out,
+            completed_at__isnull=True,
+            due_date__lt=today,
+            project__status__in=OPEN,
+        )
+        .values("project__client_id")
+        .annotate(n=Count("id"))
+    ):
+        on_time.setdefault(row["project__client_id"], [0, 0, 0])[2] += row["n"]
+    for client_id, (good, completed, overdue) in on_time.items():
+        comp = out[client_id].components["milestones"]
+        comp.score = 100 * good / (completed + overdue)
+        comp.detail = f"{good} of {completed} completed on time, {overdue} open and overdue"
+
+    # touchpoints against the playbook
+    for state in _client_cadence_state(organization, now):
+        health = out.get(state["client"].pk)
+        if health is None:
+            continue
+        cadence = state["cadence"]
+        days = (now - state["since"]).total_seconds() / 86400
+        comp = health.components["touchpoints"]
+        comp.score = 100.0 if days <= cadence else max(0.0, 100 * (2 * cadence - days) / cadence)
+        comp.detail = f"{days:.0f} days since the last touchpoint (playbook: every {cadence})"
+
+    # open alerts
+    for row in (
+        Alert.objects.for_organization(organization)
+        .filter(client_id__in=out, resolved_at__isnull=True)
+        .values("client_id")
+        .annotate(n=Count("id"))
+    ):
+        comp = out[row["client_id"]].components["alerts"]
+        comp.score = max(0.0, 100.0 - 25 * row["n"])
+        comp.detail = f"{row['n']} open alert(s)"
+    # stuck projects
+    stuck: dict[int, int] = {}
+    for project, _, _ in stuck_projects(organization=organization, now=now):
+        stuck[project.client_id] = stuck.get(project.client_id, 0) + 1
+    for row in (
+        Project.objects.for_organization(organization)
+        .filter(client_id__in=out, status__in=OPEN)
+        .values("client_id")
+        .annotate(n=Count("id"))
+    ):
+        n_stuck = stuck.get(row["client_id"], 0)
+        comp = out[row["client_id"]].components["stuck"]
+        comp.score = 100 * (1 - n_stuck / row["n"])
+        comp.detail = f"{n_stuck} of {row['n']} open project(s) past their phase target"
+
+    # No open alert is good news only about a client we are working with.
+    for health in out.values():
+        comp = health.components["alerts"]
+        if comp.score is None and health.components["stuck"].score is not None:
+            comp.score, comp.detail = 100.0, "No open alert"
+        health.score = combine(health.components)
+    return out
+
+
+def client_health(
+    *, organization: Organization, client_id, now: dt.datetime | None = None
+) -> ClientHealth:
+    """One client's health with its breakdown (404 outside the organization)."""
+    client = client_get(organization=organization, client_id=client_id)
+    return client_health_map(organization=organization, now=now, client_ids=[client.pk])[client.pk]
+
+
+def client_health_list(
+    *, organization: Organization, now: dt.datetime | None = None
+) -> list[ClientHealth]:
+    """Every client's health, lowest score first (clients without a score last)."""
+    rows = client_health_map(organization=organization, now=now).values()
+    return sorted(rows, key=lambda h: (h.score is None, h.score or 0, h.client.name))
+
+
+def at_risk_clients(
+    *, organization: Organization, now: dt.datetime | None = None, limit: int | None = 10
+) -> list[ClientHealth]:
+    """Clients scoring below `HEALTH_AT_RISK_BELOW`, lowest first (the executive dashboard)."""
+    risky = [h for h in client_health_list(organization=organization, now=now) if h.at_risk]
+    return risky[:limit] if limit else risky
+
+
+def client_health_trend(
+    *, organization: Organization, client_id, days: int = 90, today: dt.date | None = None
+) -> list[ClientHealthSnapshot]:
+    """The client's daily snapshots over the last `days` days, oldest first."""
+    client = client_get(organization=organization, client_id=client_id)
+    today = today or timezone.now().date()
+    return list(
+        ClientHealthSnapshot.objects.for_organization(organization)
+        .filter(client=client, day__gt=today - dt.timedelta(days=days), day__lte=today)
+        .order_by("day")
+    )
+
+
+@transaction.atomic
+def health_snapshot_take(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """Store today's score of every client (replacing today's if taken twice)."""
+    now = now or timezone.now()
+    day = now.date()
+    rows = client_health_map(organization=organization, now=now)
+    scoped = ClientHealthSnapshot.objects.for_organization(organization)
+    scoped.filter(day=day).delete()
+    ClientHealthSnapshot.objects.bulk_create(
+        [
+            ClientHealthSnapshot(
+                organization=organization,
+                client=h.client,
+                day=day,
+                score=h.score,
+                components=h.as_dict(),
+            )
+            for h in rows.values()
+        ]
+    )
+    return len(rows)
+
+
+AT_RISK_LIMIT = 10
+
+
+@dataclass
+class AtRiskRow:
+    client_id: int
+    name: str
+    segment: str
+    score: int
+    worst: list[tuple[str, float]]  # (component, score), the weakest first
+
+
+def at_risk_rows(*, organization: Organization, limit: int = AT_RISK_LIMIT) -> list[AtRiskRow]:
+    """The at-risk clients (lowest health first) with their two weakest counted components."""
+    rows = []
+    for health in at_risk_clients(organization=organization, limit=limit):
+        counted = sorted(
+            (c for c in health.components.values() if c.counted), key=lambda c: c.score
+        )
+        rows.append(
+            AtRiskRow(
+                client_id=health.client.pk,
+                name=health.client.name,
+                segment=health.client.get_segment_display(),
+                score=health.score,
+                worst=[(c.name, c.score) for c in counted[:2]],
+            )
+        )
+    return rows

@@ -1,0 +1,270 @@
+"""Playbooks per service model and the organization's engagement settings.
+
+A playbook says how a service model is served: the longest gap between touchpoints per
+phase, the target duration of each phase, and how often a senior leader should join. Every
+organization starts from the defaults below; a row is created the first time someone edits
+or lists them, and readers that only need the figures use the defaults without writing.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import Organization
+from accounts.permissions import Actor, Perm
+from engagement.models import EngagementSettings, Playbook
+from journey.errors import JourneyError
+from journey.models import Client, Phase, PhaseTransition, ServiceModel, TransitionKind
+from journey.selectors import _get, phase_spans
+from journey.service_helpers import create_audited, require_text, unknown_fields, update_audited
+
+# Consultative clients (biotech, academic) want a partner who is in it with them: a touch a
+# week while work runs. Transactional clients (big/mid pharma) want process: a monthly touch.
+DEFAULT_PLAYBOOKS: dict[str, dict[str, Any]] = {
+    ServiceModel.CONSULTATIVE: {
+        "cadence_days": {"assess": 14, "initiate": 7, "plan": 7, "execute": 7, "close_out": 14},
+        "target_days": {"assess": 45, "initiate": 21, "plan": 35, "execute": 160, "close_out": 30},
+        "senior_leader_expected": True,
+        "senior_leader_every_days": 30,
+        "notes": "A partner in it with them: weekly touch while work runs, a senior leader monthly.",
+    },
+    ServiceModel.TRANSACTIONAL: {
+        "cadence_days": {"assess": 30, "initiate": 30, "plan": 30, "execute": 30, "close_out": 30},
+        "target_days": {"assess": 75, "initiate": 30, "plan": 45, "execute": 180, "close_out": 35},
+        "senior_leader_expected": True,
+        "senior_leader_every_days": 90,
+        "notes": "Process first: a monthly touch, an executive review every quarter.",
+    },
+}
+
+HEALTH_COMPONENTS = ("feedback", "milestones", "touchpoints", "alerts", "stuck")
+DEFAULT_HEALTH_WEIGHTS = {
+    "feedback": 30,
+    "milestones": 20,
+    "touchpoints": 20,
+    "alerts": 15,
+    "stuck": 15,
+}
+MAX_DAYS = 3650
+
+
+def _default(organization: Organization, service_model: str) -> Playbook:
+    spec = DEFAULT_PLAYBOOKS[service_model]
+    return Playbook(
+        organization=organization,
+        service_model=service_model,
+        cadence_days=dict(spec["cadence_days"]),
+        target_days=dict(spec["target_days"]),
+        senior_leader_expected=spec["senior_leader_expected"],
+        senior_leader_every_days=spec["senior_leader_every_days"],
+        notes=spec["notes"],
+    )
+
+
+def playbook_map(*, organization: Organization) -> dict[str, Playbook]:
+    """The playbook of every service model: stored rows, defaults (unsaved) for the rest."""
+    stored = {
+        p.service_model: p for p in Playbook.objects.for_organization(organization).order_by("id")
+    }
+    return {sm: stored.get(sm) or _default(organization, sm) for sm in ServiceModel.values}
+
+
+def playbook_list(*, organization: Organization):
+    return Playbook.objects.for_organization(organization).order_by("service_model", "id")
+
+
+def playbook_get(*, organization: Organization, playbook_id) -> Playbook:
+    return _get(Playbook.objects.for_organization(organization), playbook_id, "playbook")
+
+
+def playbooks_ensure(*, organization: Organization) -> list[Playbook]:
+    """Create the default playbook of every service model the organization lacks (idempotent:
+    two concurrent callers end with one row each, the unique constraint decides)."""
+    actor = Actor.system(organization, label="playbook defaults")
+    existing = set(
+        Playbook.objects.for_organization(organization).values_list("service_model", flat=True)
+    )
+    for service_model in ServiceModel.values:
+        if service_model in existing:
+            continue
+        try:
+            with transaction.atomic():
+                create_audited(_default(organization, service_model), actor=actor)
+        except (IntegrityError, JourneyError):
+            pass  # created meanwhile by someone else
+    return list(playbook_list(organization=organization))
+
+
+def _days(value: Any, field: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise JourneyError("Give a whole number of days (or null for no rule).", field=field)
+    try:
+        days = int(value)
+    except ValueError:
+        raise JourneyError(f"'{value}' is not a whole number of days.", field=field) from None
+    if not 1 <= days <= MAX_DAYS:
+        raise JourneyError(f"Between 1 and {MAX_DAYS} days.", field=field)
+    return days
+
+
+def _phase_days(value: Any, current: dict, field: str) -> dict[str, int | None]:
+    if not isinstance(value, dict):
+        raise JourneyError('An object of days per phase, e.g. {"execute": 7}.', field=field)
+    out = {p: current.get(p) for p in Phase.order()}
+    for phase, days in value.items():
+        if phase not in Phase.values:
+            raise JourneyError(
+                f"'{phase}' is not a phase. Choose from: {', '.join(Phase.order())}.", field=field
+            )
+        out[phase] = _days(days, field)
+    return out
+
+
+PLAYBOOK_FIELDS = {
+    "cadence_days",
+    "target_days",
+    "senior_leader_expected",
+    "senior_leader_every_days",
+    "notes",
+}
+
+
+@transaction.atomic
+def playbook_update(*, actor: Actor, playbook_id: int, **data: Any) -> Playbook:
+    """Change a playbook (admins). Day maps are merged: `{"execute": 5}` changes one phase."""
+    playbook = playbook_get(organization=actor.organization, playbook_id=playbook_id)
+    actor.require(Perm.ENGAGEMENT_MANAGE)
+    unknown_fields(data, PLAYBOOK_FIELDS)
+    values: dict[str, Any] = {}
+    if "cadence_days" in data:
+        values["cadence_days"] = _phase_days(
+            data["cadence_days"], playbook.cadence_days, "cadence_days"
+        )
+    if "target_days" in data:
+        values["target_days"] = _phase_days(
+            data["target_days"], playbook.target_days, "target_days"
+        )
+    if "senior_leader_expected" in data:
+        if not isinstance(data["senior_leader_expected"], bool):
+            raise JourneyError("true or false.", field="senior_leader_expected")
+        values["senior_leader_expected"] = data["senior_leader_expected"]
+    if "senior_leader_every_days" in data:
+        values["senior_leader_every_days"] = _days(
+            data["senior_leader_every_days"], "senior_leader_every_days"
+        )
+    if "notes" in data:
+        values["notes"] = require_text(data["notes"], "notes", max_length=5000, required=False)
+    expected = values.get("senior_leader_expected", playbook.senior_leader_expected)
+    every = values.get("senior_leader_every_days", playbook.senior_leader_every_days)
+    if expected and every is None:
+        raise JourneyError(
+            "Say how often a senior leader should join (days).", field="senior_leader_every_days"
+        )
+    return update_audited(playbook, values, actor=actor)
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def playbook_target_suggestions(
+    *, organization: Organization, service_model: str
+) -> dict[str, dict[str, float | int | None]]:
+    """p50 of the time projects of this service model spent in each phase, from the journal
+    (the same readings as `phase_duration_days`: a stay ends with the forward move out of
+    it, the decision for assess, the completion for close-out; cancellations do not count)."""
+    if service_model not in ServiceModel.values:
+        raise JourneyError(f"'{service_model}' is not a service model.", field="service_model")
+    project_ids = set(
+        Client.objects.for_organization(organization)
+        .filter(service_model=service_model)
+        .values_list("projects__id", flat=True)
+    )
+    journal = (
+        PhaseTransition.objects.for_organization(organization)
+        .filter(project_id__in=[p for p in project_ids if p is not None])
+        .order_by("project_id", "seq")
+        .only("project_id", "kind", "to_phase", "at")
+    )
+    by_project: dict[int, list[PhaseTransition]] = {}
+    for t in journal:
+        by_project.setdefault(t.project_id, []).append(t)
+    leaving = {TransitionKind.WON, TransitionKind.ADVANCED, TransitionKind.COMPLETED}
+    samples: dict[str, list[float]] = {p: [] for p in Phase.order()}
+    for transitions in by_project.values():
+        seen: set[str] = set()
+        for span in phase_spans(transitions):
+            ok = span.left_by in leaving or (
+                span.phase == Phase.ASSESS and span.left_by == TransitionKind.LOST
+            )
+            if ok and span.phase not in seen:  # the first stay per phase, as the metrics do
+                seen.add(span.phase)
+                samples[span.phase].append(span.duration_days)
+    return {phase: {"p50": _median(values), "n": len(values)} for phase, values in samples.items()}
+
+
+# --- engagement settings --------------------------------------------------------------------
+def engagement_settings_get(*, organization: Organization) -> EngagementSettings:
+    """The organization's settings; an unsaved default row until an admin changes one."""
+    row = EngagementSettings.objects.for_organization(organization).first()
+    return row or EngagementSettings(organization=organization)
+
+
+def health_weights(*, organization: Organization) -> dict[str, int]:
+    stored = engagement_settings_get(organization=organization).health_weights or {}
+    return {c: int(stored.get(c, DEFAULT_HEALTH_WEIGHTS[c])) for c in HEALTH_COMPONENTS}
+
+
+def gate_surveys_enabled(*, organization: Organization, service_model: str) -> bool:
+    disabled = engagement_settings_get(organization=organization).gate_surveys_disabled_for
+    return service_model not in (disabled or [])
+
+
+@transaction.atomic
+def engagement_settings_update(*, actor: Actor, **data: Any) -> EngagementSettings:
+    """Turn gate surveys off (or on) per service model; set the health weights (admins).
+
+    `gate_surveys_disabled_for` is the full list of service models without gate surveys;
+    `health_weights` merges (`{"alerts": 0}` drops a component from the score)."""
+    actor.require(Perm.ENGAGEMENT_MANAGE)
+    unknown_fields(data, {"gate_surveys_disabled_for", "health_weights"})
+    organization = actor.organization
+    row = EngagementSettings.objects.for_organization(organization).first()
+    if row is None:
+        row = create_audited(EngagementSettings(), actor=actor)
+    values: dict[str, Any] = {}
+    if "gate_surveys_disabled_for" in data:
+        models_ = data["gate_surveys_disabled_for"]
+        if not isinstance(models_, list | tuple) or any(
+            m not in ServiceModel.values for m in models_
+        ):
+            raise JourneyError(
+                f"A list of service models ({', '.join(ServiceModel.values)}).",
+                field="gate_surveys_disabled_for",
+            )
+        values["gate_surveys_disabled_for"] = sorted(set(models_))
+    if "health_weights" in data:
+        weights = data["health_weights"]
+        if not isinstance(weights, dict):
+            raise JourneyError("An object of weight per component.", field="health_weights")
+        merged = health_weights(organization=organization)
+        for name, weight in weights.items():
+            if name not in HEALTH_COMPONENTS:
+                raise JourneyError(
+                    f"'{name}' is not a health component ({', '.join(HEALTH_COMPONENTS)}).",
+                    field="health_weights",
+                )
+            if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
+                raise JourneyError(
+                    "Weights are whole numbers from 0 to 100.", field="health_weights"
+                )
+            merged[name] = weight
+        if not any(merged.values()):
+            raise JourneyError("At least one weight must be above 0.", field="health_weights")
+        values["health_weights"] = merged
+    return update_audited(row, values, actor=actor)

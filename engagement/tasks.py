@@ -1,0 +1,76 @@
+"""Celery adapters for the engagement features: ids in, re-fetch, call a service. Each can
+run twice with the same result (one survey per gate, a conditional update per e-mail, one
+alert per cause, one health snapshot per client and day)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from accounts.models import Organization
+from engagement.services.alerts import alerts_run_rules
+from engagement.services.health import health_snapshot_take
+from engagement.services.playbooks import playbooks_ensure
+from engagement.services.surveys import survey_gate_request, survey_send, survey_send_reminders
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError, OSError)
+RETRY = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def _organization(organization_id: int) -> Organization | None:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        log.warning("engagement task: organization %s is gone", organization_id)
+    return organization
+
+
+@shared_task(**RETRY)
+def survey_gate_task(organization_id: int, transition_id: int) -> int | None:
+    """The survey of the phase gate a journal entry closed; the feedback id (None: skipped)."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return None
+    feedback = survey_gate_request(organization=organization, transition_id=transition_id)
+    return feedback.pk if feedback else None
+
+
+@shared_task(**RETRY)
+def survey_send_task(organization_id: int, feedback_id: int) -> bool:
+    """E-mail a request's link (once)."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return False
+    return survey_send(organization=organization, feedback_id=feedback_id) is not None
+
+
+@shared_task(**RETRY)
+def engagement_daily_task(organization_id: int) -> dict:
+    """One organization's daily run: survey reminders, alert rules, today's health snapshot."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return {}
+    playbooks_ensure(organization=organization)
+    reminders = survey_send_reminders(organization=organization)
+    alerts = alerts_run_rules(organization=organization)
+    snapshots = health_snapshot_take(organization=organization)
+    return {"reminders": reminders, "alerts": alerts, "snapshots": snapshots}
+
+
+@shared_task(acks_late=True)
+def engagement_daily_all_task() -> int:
+    """Daily (beat): queue the engagement run of every organization, each its own task."""
+    ids = list(Organization.objects.order_by("pk").values_list("pk", flat=True))
+    for organization_id in ids:
+        engagement_daily_task.delay(organization_id=organization_id)
+    return len(ids)
