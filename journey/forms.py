@@ -28,6 +28,7 @@ from journey.models import (
     ServiceType,
     SizeBand,
     TouchpointKind,
+    open_project_q,
 )
 
 BLANK = [("", "—")]
@@ -288,7 +289,7 @@ class ProjectFilter(django_filters.FilterSet):
 
     def with_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(status__in=[ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD])
+            return queryset.filter(open_project_q())
         return queryset.filter(status=value)
 
     def managed_by(self, queryset, name, value):

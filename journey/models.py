@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 
-from accounts.tenancy import TenantModel
+from accounts.tenancy import TenantManager, TenantModel, TenantQuerySet
 from journey.scales import score_in_range_q
 
 SANE_EARLIEST = dt.date(1990, 1, 1)
@@ -109,6 +109,17 @@ class ProjectStatus(models.TextChoices):
     @classmethod
     def terminal(cls) -> frozenset[str]:
         return frozenset({cls.COMPLETED, cls.LOST, cls.CANCELLED})
+
+    @classmethod
+    def open(cls) -> tuple[str, ...]:
+        """An open project is active or on hold: it has not ended."""
+        return (cls.ACTIVE, cls.ON_HOLD)
+
+
+def open_project_q(path: str = "") -> Q:
+    """The projects that are open (`ProjectStatus.open`), reached through `path` (e.g.
+    "projects__" from a client, "project__" from a milestone)."""
+    return Q(**{f"{path}status__in": ProjectStatus.open()})
 
 
 class TransitionKind(models.TextChoices):
@@ -253,8 +264,15 @@ class Contact(TenantModel):
         return self.name
 
 
+class ProjectQuerySet(TenantQuerySet):
+    def open(self) -> ProjectQuerySet:
+        return self.filter(open_project_q())
+
+
 class Project(TenantModel):
     """An engagement with a client. `phase` and `status` mirror the last journal entry."""
+
+    objects = TenantManager.from_queryset(ProjectQuerySet)()
 
     # RESTRICT, not PROTECT: a client with projects cannot be deleted on its own, but
     # deleting the whole organization still cascades through both.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from accounts.models import Organization
@@ -19,6 +19,7 @@ from journey.models import (
     Project,
     Touchpoint,
     TransitionKind,
+    open_project_q,
 )
 
 MAX_ID = 2**63 - 1
@@ -46,7 +47,7 @@ def client_list(*, organization: Organization) -> QuerySet[Client]:
         .annotate(
             project_count=Count("projects", distinct=True),
             open_project_count=Count(
-                "projects", filter=Q(projects__status__in=["active", "on_hold"]), distinct=True
+                "projects", filter=open_project_q("projects__"), distinct=True
             ),
         )
         .order_by("name", "id")
@@ -157,7 +158,7 @@ def project_phase_counts(*, organization: Organization) -> dict[str, int]:
     """Open (active or on hold) projects per phase, in journey order."""
     rows = (
         Project.objects.for_organization(organization)
-        .filter(status__in=["active", "on_hold"])
+        .open()
         .values("phase")
         .annotate(n=Count("id"))
     )

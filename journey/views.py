@@ -32,9 +32,9 @@ from journey.models import (
     Phase,
     PhaseTransition,
     Project,
-    ProjectStatus,
     Touchpoint,
     TransitionKind,
+    open_project_q,
 )
 from journey.selectors import (
     client_get,
@@ -52,8 +52,6 @@ from journey.selectors import (
     touchpoint_list,
 )
 
-OPEN = [ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD]
-
 
 # --- overview -------------------------------------------------------------------------------
 @org_view
@@ -63,11 +61,11 @@ def home(request: HttpRequest) -> HttpResponse:
     projects = project_list(organization=org)
     mine = []
     if actor.role == Role.PROJECT_MANAGER:
-        mine = list(projects.filter(project_manager=request.user, status__in=OPEN)[:8])
+        mine = list(projects.open().filter(project_manager=request.user)[:8])
     overdue = milestone_list(organization=org).filter(
+        open_project_q("project__"),
         completed_at__isnull=True,
         due_date__lt=timezone.now().date(),
-        project__status__in=OPEN,
     )
     if actor.role == Role.PROJECT_MANAGER:
         overdue = overdue.filter(project__project_manager=request.user)
@@ -367,7 +365,7 @@ def board(request: HttpRequest) -> HttpResponse:
     """Open projects by phase, longest in their phase first. Each column shows its first
     cards (a window function numbers them per phase), and counts all of them."""
     mine = request.GET.get("mine") == "1"
-    scope = Q(status__in=OPEN) & (Q(project_manager=request.user) if mine else Q())
+    scope = open_project_q() & (Q(project_manager=request.user) if mine else Q())
     open_projects = _project_rows(request).filter(scope)
     # Counted on the bare projects: the cards' milestone annotation joins one row per
     # milestone, which would count a project once per milestone.

@@ -456,7 +456,7 @@ def journey_funnel(*, organization: Organization, filters: DashboardFilters) -> 
     open_now: dict[str, int] = defaultdict(int)
     outcome: dict[str, int] = defaultdict(int)
     for s in states:
-        if s["status"] in (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD):
+        if s["status"] in ProjectStatus.open():
             open_now[s["phase"]] += s["n"]
         outcome[s["status"]] += s["n"]
     order = Phase.order()

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -35,6 +35,7 @@ from journey.models import (
     Project,
     ProjectStatus,
     Touchpoint,
+    open_project_q,
 )
 from journey.scales import is_low_score, score_scale
 from journey.selectors import project_list
@@ -42,7 +43,6 @@ from journey.service_helpers import require_text
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 AUTO_RESOLVED = "Resolved automatically: the cause is gone ({why})."
 
 
@@ -174,11 +174,11 @@ def _clients_with_open_work(
     last = last.order_by("-at", "-id")
     return (
         Client.objects.for_organization(organization)
-        .filter(projects__status__in=OPEN_STATUSES)
+        .filter(open_project_q("projects__"))
         .annotate(
             last_touch_at=Subquery(last.values("at")[:1]),
             last_touch_id=Subquery(last.values("id")[:1]),
-            first_open_at=Min("projects__opened_at", filter=Q(projects__status__in=OPEN_STATUSES)),
+            first_open_at=Min("projects__opened_at", filter=open_project_q("projects__")),
         )
         .select_related("account_manager")
         .order_by("id")
@@ -193,7 +193,7 @@ def _client_cadence_state(organization: Organization, now: dt.datetime) -> list[
     phases: dict[int, set[str]] = {}
     for client_id, phase in (
         Project.objects.for_organization(organization)
-        .filter(status__in=OPEN_STATUSES)
+        .filter(open_project_q())
         .values_list("client_id", "phase")
     ):
         phases.setdefault(client_id, set()).add(phase)
@@ -293,9 +293,9 @@ def _rule_milestones(organization: Organization, now: dt.datetime) -> tuple[list
     overdue = (
         Milestone.objects.for_organization(organization)
         .filter(
+            open_project_q("project__"),
             completed_at__isnull=True,
             due_date__lt=now.date(),
-            project__status__in=OPEN_STATUSES,
         )
         .select_related("project__client__account_manager", "project__project_manager")
         .order_by("id")

@@ -29,11 +29,17 @@ from accounts.models import Organization
 from engagement.models import Alert, ClientHealthSnapshot
 from engagement.services.alerts import _client_cadence_state, stuck_projects
 from engagement.services.playbooks import HEALTH_COMPONENTS, health_weights
-from journey.models import Client, Feedback, FeedbackKind, Milestone, Project, ProjectStatus
+from journey.models import (
+    Client,
+    Feedback,
+    FeedbackKind,
+    Milestone,
+    Project,
+    open_project_q,
+)
 from journey.selectors import client_get
 
 WINDOW_DAYS = 180
-OPEN = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 
 
 @dataclass
@@ -139,10 +145,10 @@ def client_health_map(
     for row in (
         Milestone.objects.for_organization(organization)
         .filter(
+            open_project_q("project__"),
             project__client_id__in=out,
             completed_at__isnull=True,
             due_date__lt=today,
-            project__status__in=OPEN,
         )
         .values("project__client_id")
         .annotate(n=Count("id"))
@@ -180,7 +186,7 @@ def client_health_map(
         stuck[project.client_id] = stuck.get(project.client_id, 0) + 1
     for row in (
         Project.objects.for_organization(organization)
-        .filter(client_id__in=out, status__in=OPEN)
+        .filter(open_project_q(), client_id__in=out)
         .values("client_id")
         .annotate(n=Count("id"))
     ):

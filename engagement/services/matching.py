@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from accounts.models import Membership, Organization, Role, User
-from journey.models import Feedback, FeedbackKind, Project, ProjectStatus
+from journey.models import Feedback, FeedbackKind, Project, ProjectStatus, open_project_q
 from journey.selectors import project_get
 
 POINTS_SAME = 3
@@ -22,7 +22,6 @@ POINTS_PARTIAL = 1
 COUNTED_MAX = 5
 CSAT_FACTOR = 3
 LOAD_PENALTY = 2
-OPEN = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 
 SCORE_RULES = (
     f"+{POINTS_SAME} per completed project of the same segment and modality, "
@@ -73,7 +72,7 @@ def project_pm_suggestions(*, organization: Organization, project_id) -> list[PM
     rows = managed.values("project_manager_id").annotate(
         same=Count("id", filter=same & Q(status=ProjectStatus.COMPLETED)),
         partial=Count("id", filter=partial & Q(status=ProjectStatus.COMPLETED)),
-        active=Count("id", filter=Q(status__in=OPEN)),
+        active=Count("id", filter=open_project_q()),
     )
     for row in rows:
         c = candidates[row["project_manager_id"]]
