@@ -270,6 +270,7 @@ def _playbook_block(organization, playbook, form=None, saved=False) -> dict:
                 "target": form[f"target_days__{phase}"],
                 "p50": suggestions[phase]["p50"],
                 "n": suggestions[phase]["n"],
+                "exact": suggestions[phase]["exact"],
             }
             for phase in Phase.order()
         ],

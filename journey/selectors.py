@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 
@@ -21,6 +18,7 @@ from journey.models import (
     TransitionKind,
     open_project_q,
 )
+from journey.stays import PhaseStay, phase_stays
 
 MAX_ID = 2**63 - 1
 
@@ -111,47 +109,9 @@ def project_timeline(*, organization: Organization, project_id) -> QuerySet[Phas
     )
 
 
-@dataclass(frozen=True)
-class PhaseSpan:
-    """One stay in a phase, derived from the journal: entered, left (None while in it)."""
-
-    phase: str
-    entered_at: dt.datetime
-    left_at: dt.datetime | None
-    left_by: str | None  # the transition kind that ended the stay
-
-    @property
-    def duration_days(self) -> float | None:
-        if self.left_at is None:
-            return None
-        return (self.left_at - self.entered_at).total_seconds() / 86400
-
-
-def phase_spans(transitions: list[PhaseTransition]) -> list[PhaseSpan]:
-    """Phase stays from an ordered journal. Holds do not end a stay (time on hold counts)."""
-    spans: list[PhaseSpan] = []
-    current: tuple[str, dt.datetime] | None = None
-    for t in transitions:
-        if t.kind in (TransitionKind.ON_HOLD, TransitionKind.RESUMED):
-            continue
-        if t.kind == TransitionKind.OPENED:
-            current = (t.to_phase, t.at)
-            continue
-        if current is None:
-            continue
-        if t.kind in (TransitionKind.WON, TransitionKind.ADVANCED, TransitionKind.CORRECTED):
-            spans.append(PhaseSpan(current[0], current[1], t.at, t.kind))
-            current = (t.to_phase, t.at)
-        elif t.kind in (TransitionKind.LOST, TransitionKind.COMPLETED, TransitionKind.CANCELLED):
-            spans.append(PhaseSpan(current[0], current[1], t.at, t.kind))
-            current = None
-    if current is not None:
-        spans.append(PhaseSpan(current[0], current[1], None, None))
-    return spans
-
-
-def project_phase_spans(*, organization: Organization, project_id) -> list[PhaseSpan]:
-    return phase_spans(list(project_timeline(organization=organization, project_id=project_id)))
+def project_phase_stays(*, organization: Organization, project_id) -> list[PhaseStay]:
+    """The project's phase stays (`journey.stays`), oldest first."""
+    return phase_stays(project_timeline(organization=organization, project_id=project_id))
 
 
 def project_phase_counts(*, organization: Organization) -> dict[str, int]:

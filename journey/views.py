@@ -44,13 +44,13 @@ from journey.selectors import (
     feedback_list,
     milestone_get,
     milestone_list,
-    phase_spans,
     project_get,
     project_list,
     project_phase_counts,
     project_timeline,
     touchpoint_list,
 )
+from journey.stays import phase_stays
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ def move_choices(project: Project, actor: Actor) -> list[dict]:
 def _journey_context(request: HttpRequest, project: Project, form=None) -> dict:
     org, actor = request.organization, request.actor
     timeline = list(project_timeline(organization=org, project_id=project.pk))
-    spans = phase_spans(timeline)
+    spans = phase_stays(timeline)
     strip = []
     for phase in Phase.order():
         stays = [s for s in spans if s.phase == phase]
@@ -445,6 +445,8 @@ def _journey_context(request: HttpRequest, project: Project, form=None) -> dict:
                 "entered": stays[0].entered_at if stays else None,
                 "left": stays[-1].left_at if stays else None,
                 "days": total if stays else None,
+                # The stay the metrics count for this phase (its first forward leave).
+                "counted_days": next((s.duration_days for s in stays if s.counted), None),
                 "current": phase == project.phase and project.is_open,
                 "done": bool(stays) and not (phase == project.phase and project.is_open),
             }

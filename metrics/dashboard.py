@@ -32,7 +32,7 @@ from journey.models import (
     TransitionKind,
 )
 from metrics.models import METRIC_PHASE, RESULT_FIELDS, Dimension, MetricKey, MetricResult
-from metrics.selectors import metric_last_computed_at, metric_run_latest
+from metrics.selectors import metric_last_computed_at, metric_run_latest, pooled_median
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -200,7 +200,7 @@ def pool(key: str, rows: list[Row]) -> Figure:
         last = max(rows, key=lambda r: r[3])
         return Figure(key, last[4], last[7], last[8], period=last[3])
     if key in MEDIANS:
-        value = sum(r[4] * r[7] for r in rows) / n if n else None
+        value, n = pooled_median([(r[4], r[7]) for r in rows])
         return Figure(key, value, n, provisional, approximate=len(rows) > 1)
     numerator = sum(r[5] or 0 for r in rows)
     denominator = sum(r[6] or 0 for r in rows)

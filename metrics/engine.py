@@ -8,12 +8,12 @@ functions (row number and count per group, mean of the middle one or two), which
 `percentile_cont(0.5)` on both engines, so both give identical figures.
 
 Definitions (SPEC, "Metrics"), with the readings taken where SPEC leaves room:
-- A stay in a phase starts with the journal entry that moves the project into it (the latest
-  entering move before the one that ends it) and ends with
-  the forward move out of it: won/advanced, or an admin correction to a later phase; `lost`
-  ends the assessment and `completed` the close-out. Cancellation, holds and resumes end
-  nothing (time on hold counts in the phase). A project counts once per phase: its first
-  forward move out of it, measured from the entry into the stay that move ends.
+- A phase stay is `journey.stays` (one definition for the project page, this engine and the
+  playbooks): a stay starts with the latest move into the phase (`stay_start_sql`) and is
+  left by the forward move out of it (`leave_sql`): won/advanced, an admin's correction to a
+  later phase, `lost` out of assess, `completed` out of close-out. Cancellation, holds and
+  resumes leave nothing (time on hold counts in the phase). A project counts once per phase:
+  its first leave of it, measured from the entry into the stay that leave ends.
 - The decision is the first forward move out of assess: won (to initiate, or an admin's
   corrected skip further) or lost.
 - Dimensions: the project's (modality, project manager) and its client's (segment, service
@@ -40,6 +40,7 @@ from django.db import connection
 from accounts.models import Organization, User
 from journey.models import Client, Feedback, Milestone, PhaseTransition, Project, Touchpoint
 from journey.scales import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN
+from journey.stays import leave_sql, stay_start_sql
 from metrics.models import MetricResult
 
 DAY_US = 86_400 * 1_000_000
@@ -112,11 +113,6 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _phase_index(col: str) -> str:
-    whens = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PHASES))
-    return f"(CASE {col} {whens} END)"
-
-
 def common_ctes(d: Dialect) -> str:
     """CTEs every metric may use: dimensions of projects and clients, and the journal's stays."""
     t = _tables()
@@ -162,8 +158,7 @@ def common_ctes(d: Dialect) -> str:
         SELECT tr.project_id, tr.seq, tr.kind, tr.from_phase, tr.to_phase, tr.at,
                -- When the stay this row ends began: the latest entering move before it
                -- (times never decrease along the journal).
-               MAX(CASE WHEN tr.from_phase IS NULL OR tr.from_phase <> tr.to_phase
-                        THEN tr.at END)
+               MAX(CASE WHEN {stay_start_sql("tr")} THEN tr.at END)
                    OVER (PARTITION BY tr.project_id ORDER BY tr.seq
                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS stay_start
           FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s
@@ -173,10 +168,7 @@ def common_ctes(d: Dialect) -> str:
                j.at AS left_at, j.stay_start AS entered_at,
                ROW_NUMBER() OVER (PARTITION BY j.project_id, j.from_phase ORDER BY j.seq) AS nth
           FROM journal j
-         WHERE j.kind IN ('won', 'advanced')
-            OR (j.kind = 'lost' AND j.from_phase = 'assess')
-            OR (j.kind = 'completed' AND j.from_phase = 'close_out')
-            OR (j.kind = 'corrected' AND {_phase_index("j.to_phase")} > {_phase_index("j.from_phase")})
+         WHERE {leave_sql("j")}
     ),
     leaves AS {d.materialized} (SELECT * FROM leaves_all WHERE nth = 1),
     decisions AS {d.materialized} (

@@ -87,3 +87,33 @@ def metric_last_computed_at(*, organization: Organization):
         return row
     run = metric_run_latest(organization=organization, finished=True)
     return run.finished_at if run else None
+
+
+def pooled_median(rows: list[tuple[float, int]]) -> tuple[float | None, int]:
+    """One figure from monthly medians `(value, n)`: their mean weighted by n (a median
+    cannot be pooled exactly from monthly medians; with one month it is exact)."""
+    n = sum(count for _, count in rows)
+    if not n:
+        return None, 0
+    return sum(value * count for value, count in rows) / n, n
+
+
+def metric_medians_over_time(
+    *, organization: Organization, keys: list[str], dimension: str, dimension_value: str
+) -> dict[str, tuple[float | None, int, bool]]:
+    """Median metrics over every stored month of one dimension value, one query:
+    key -> (value, n, exact); `exact` is False when several months were pooled
+    (`pooled_median`)."""
+    rows: dict[str, list[tuple[float, int]]] = {key: [] for key in keys}
+    stored = (
+        MetricResult.objects.for_organization(organization)
+        .filter(key__in=keys, dimension=dimension, dimension_value=dimension_value)
+        .values_list("key", "value", "n")
+    )
+    for key, value, n in stored:
+        rows[key].append((value, n))
+    out = {}
+    for key, months in rows.items():
+        value, n = pooled_median(months)
+        out[key] = (value, n, len(months) <= 1)
+    return out

@@ -209,7 +209,9 @@ class PlaybookOut(serializers.ModelSerializer):
     target_days = PhaseDays()
     suggested_target_days = serializers.SerializerMethodField(
         help_text="Per phase: the p50 (days) of the time this service model's projects spent "
-        "in it, from the journal, and how many stays it rests on."
+        "in it (the stored `phase_duration_days` of the service model), how many stays it "
+        "rests on (`n`), and `exact`: false when several months' medians were pooled "
+        "(weighted by n), as on the dashboard."
     )
 
     class Meta:

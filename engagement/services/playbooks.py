@@ -8,7 +8,6 @@ or lists them, and readers that only need the figures use the defaults without w
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,9 +16,10 @@ from accounts.models import Organization
 from accounts.permissions import Actor, Perm
 from engagement.models import EngagementSettings, Playbook
 from journey.errors import JourneyError
-from journey.models import Client, Phase, PhaseTransition, ServiceModel, TransitionKind
-from journey.selectors import _get, phase_spans
+from journey.models import Phase, ServiceModel
+from journey.selectors import _get
 from journey.service_helpers import create_audited, require_text, unknown_fields, update_audited
+from metrics.selectors import metric_medians_over_time
 
 # Consultative clients (biotech, academic) want a partner who is in it with them: a touch a
 # week while work runs. Transactional clients (big/mid pharma) want process: a monthly touch.
@@ -168,44 +168,26 @@ def playbook_update(*, actor: Actor, playbook_id: int, **data: Any) -> Playbook:
     return update_audited(playbook, values, actor=actor)
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 def playbook_target_suggestions(
     *, organization: Organization, service_model: str
-) -> dict[str, dict[str, float | int | None]]:
-    """p50 of the time projects of this service model spent in each phase, from the journal
-    (the same readings as `phase_duration_days`: a stay ends with the forward move out of
-    it, the decision for assess, the completion for close-out; cancellations do not count)."""
+) -> dict[str, dict[str, float | int | bool | None]]:
+    """p50 of the time projects of this service model spent in each phase: the stored
+    `phase_duration_days.<phase>` of that service model (one definition of a stay,
+    `journey.stays`, computed by the metrics engine), over every month on record. Several
+    months pool as the dashboard does: their medians weighted by n (`exact` False)."""
     if service_model not in ServiceModel.values:
         raise JourneyError(f"'{service_model}' is not a service model.", field="service_model")
-    project_ids = set(
-        Client.objects.for_organization(organization)
-        .filter(service_model=service_model)
-        .values_list("projects__id", flat=True)
+    stored = metric_medians_over_time(
+        organization=organization,
+        keys=[f"phase_duration_days.{phase}" for phase in Phase.order()],
+        dimension="service_model",
+        dimension_value=service_model,
     )
-    journal = (
-        PhaseTransition.objects.for_organization(organization)
-        .filter(project_id__in=[p for p in project_ids if p is not None])
-        .order_by("project_id", "seq")
-        .only("project_id", "kind", "to_phase", "at")
-    )
-    by_project: dict[int, list[PhaseTransition]] = {}
-    for t in journal:
-        by_project.setdefault(t.project_id, []).append(t)
-    leaving = {TransitionKind.WON, TransitionKind.ADVANCED, TransitionKind.COMPLETED}
-    samples: dict[str, list[float]] = {p: [] for p in Phase.order()}
-    for transitions in by_project.values():
-        seen: set[str] = set()
-        for span in phase_spans(transitions):
-            ok = span.left_by in leaving or (
-                span.phase == Phase.ASSESS and span.left_by == TransitionKind.LOST
-            )
-            if ok and span.phase not in seen:  # the first stay per phase, as the metrics do
-                seen.add(span.phase)
-                samples[span.phase].append(span.duration_days)
-    return {phase: {"p50": _median(values), "n": len(values)} for phase, values in samples.items()}
+    out: dict[str, dict[str, float | int | bool | None]] = {}
+    for phase in Phase.order():
+        value, n, exact = stored[f"phase_duration_days.{phase}"]
+        out[phase] = {"p50": value, "n": n, "exact": exact}
+    return out
 
 
 # --- engagement settings --------------------------------------------------------------------

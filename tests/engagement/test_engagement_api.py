@@ -137,7 +137,7 @@ def test_playbooks_list_patch_by_admin(world, clock, session_client):
     rows = admin.get("/api/v1/playbooks/").json()["results"]
     assert [r["service_model"] for r in rows] == ["consultative", "transactional"]
     assert rows[0]["cadence_days"]["execute"] == 7
-    assert rows[0]["suggested_target_days"]["assess"] == {"p50": None, "n": 0}
+    assert rows[0]["suggested_target_days"]["assess"] == {"p50": None, "n": 0, "exact": True}
     url = f"/api/v1/playbooks/{rows[0]['id']}/"
     response = admin.patch(url, {"cadence_days": {"execute": 5}}, format="json")
     assert response.status_code == 200, response.content

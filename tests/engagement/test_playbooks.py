@@ -18,6 +18,7 @@ from engagement.services.playbooks import (
 )
 from journey.errors import JourneyError
 from journey.services import project_transition
+from metrics.services import metrics_recompute
 from tests.engagement.conftest import at
 from tests.factories import ClientFactory, ProjectFactory, TouchpointFactory
 
@@ -117,9 +118,13 @@ def test_the_rules_follow_the_edited_playbook(world, consultative, clock):
     assert report["cadence"] == {"raised": 0, "cleared": 1}
 
 
-def test_target_suggestions_are_the_p50_of_the_journal(world, other_world, clock):
-    """Consultative stays in initiate: 10, 20, 40 days -> p50 20 (n=3); plan: 6 and 9 days
-    (the third project is cancelled in plan: not counted) -> 7.5 (n=2). Transactional: none."""
+def test_target_suggestions_are_the_stored_phase_durations(world, other_world, clock):
+    """The suggestions read the stored `phase_duration_days` of the service model (one
+    definition of a stay, computed by the engine). Consultative: opened 2025-08-14, won
+    2025-10-03: assess 50 d x3, all left in October (exact). Initiate: 10 and 20 d left in
+    October (median 15, n 2) and 40 d left in November (n 1): pooled as the dashboard does,
+    (15*2 + 40)/3 = 23.33 (approximate). Plan: 6 d left 2025-10-19, 9 d left 2025-11-01 (the
+    third project is cancelled in plan: not counted): (6 + 9)/2 = 7.5. Transactional: none."""
     clock(at(0))
     system = world.system
     for initiate_days, plan_days in [(10, 6), (20, 9), (40, None)]:
@@ -139,13 +144,16 @@ def test_target_suggestions_are_the_p50_of_the_journal(world, other_world, clock
             project_transition(actor=system, project_id=project.pk, to="cancelled", at=at(-1))
     big = ClientFactory(organization=world.org, segment="big_pharma")
     ProjectFactory(client=big, opened_at=at(-10))
+    metrics_recompute(organization=world.org)
+    metrics_recompute(organization=other_world.org)
     got = playbook_target_suggestions(organization=world.org, service_model="consultative")
-    assert got["assess"] == {"p50": 50.0, "n": 3}
-    assert got["initiate"] == {"p50": 20.0, "n": 3}
-    assert got["plan"] == {"p50": 7.5, "n": 2}
-    assert got["execute"] == {"p50": None, "n": 0}
+    assert got["assess"] == {"p50": 50.0, "n": 3, "exact": True}
+    assert got["initiate"]["n"] == 3 and not got["initiate"]["exact"]
+    assert got["initiate"]["p50"] == pytest.approx((15 * 2 + 40) / 3)
+    assert got["plan"] == {"p50": 7.5, "n": 2, "exact": False}
+    assert got["execute"] == {"p50": None, "n": 0, "exact": True}
     none = playbook_target_suggestions(organization=world.org, service_model="transactional")
-    assert none["assess"] == {"p50": None, "n": 0}
+    assert none["assess"] == {"p50": None, "n": 0, "exact": True}
     theirs = playbook_target_suggestions(organization=other_world.org, service_model="consultative")
     assert theirs["initiate"]["n"] == 0
     with pytest.raises(JourneyError):

@@ -185,7 +185,7 @@ SELECTORS = [
     ("contact", selectors.contact_get),
     ("project", selectors.project_get),
     ("project", selectors.project_timeline),
-    ("project", selectors.project_phase_spans),
+    ("project", selectors.project_phase_stays),
     ("milestone", selectors.milestone_get),
     ("touchpoint", selectors.touchpoint_get),
     ("feedback", selectors.feedback_get),

@@ -12,7 +12,7 @@ from accounts.errors import PermissionDeniedError
 from accounts.models import AuditEvent
 from journey.errors import JourneyError
 from journey.models import PhaseTransition, Project
-from journey.selectors import project_phase_spans, project_timeline
+from journey.selectors import project_phase_stays, project_timeline
 from journey.services import allowed_moves, project_transition
 from tests.factories import ProjectFactory
 from tests.journey.helpers import PHASES, journal_state, project_in
@@ -220,7 +220,7 @@ def test_backdated_history_can_be_loaded_in_order(am):
         "advanced",
         "completed",
     ]
-    spans = project_phase_spans(organization=am.organization, project_id=project.pk)
+    spans = project_phase_stays(organization=am.organization, project_id=project.pk)
     # Time on hold counts in the phase's duration.
     assert [(s.phase, s.duration_days) for s in spans] == [
         ("assess", 10.0),

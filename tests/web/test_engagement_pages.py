@@ -26,6 +26,7 @@ from engagement.services.playbooks import (
     playbooks_ensure,
 )
 from journey.models import Feedback
+from metrics.services import metrics_recompute
 from tests.factories import ContactFactory
 from tests.web.conftest import add_engagement, grow, page
 
@@ -351,6 +352,7 @@ def test_dashboard_lists_at_risk_clients(engaged, login):
 
 # --- settings: playbooks, weights, gate surveys ---------------------------------------------
 def test_admin_edits_playbooks_with_inline_errors(world, login):
+    metrics_recompute(organization=world.org)  # the p50 suggestions are the stored figures
     http = login(world.people["admin"])
     html = http.get(reverse("engagement_settings")).content.decode()
     playbooks = {p.service_model: p for p in playbooks_ensure(organization=world.org)}
