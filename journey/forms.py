@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-import django_filters
 from django import forms
 from django.utils import timezone
 
@@ -21,14 +20,12 @@ from journey.models import (
     Modality,
     Phase,
     Project,
-    ProjectStatus,
     Region,
     Segment,
     ServiceModel,
     ServiceType,
     SizeBand,
     TouchpointKind,
-    open_project_q,
 )
 
 BLANK = [("", "—")]
@@ -225,72 +222,3 @@ class MilestoneForm(OrgForm):
     title = forms.CharField(max_length=200)
     phase = forms.ChoiceField(choices=Phase.choices)
     due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-
-
-# --- list filters (django-filter) -----------------------------------------------------------
-class ClientFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    segment = django_filters.ChoiceFilter(choices=Segment.choices, empty_label="All segments")
-    service_model = django_filters.ChoiceFilter(
-        choices=ServiceModel.choices, empty_label="All models"
-    )
-    modality = django_filters.ChoiceFilter(
-        choices=Modality.choices, method="with_modality", empty_label="All modalities"
-    )
-    status = django_filters.ChoiceFilter(choices=ClientStatus.choices, empty_label="All statuses")
-    account_manager = django_filters.ChoiceFilter(
-        method="managed_by", empty_label="All account managers", label="Account manager"
-    )
-
-    def __init__(self, *args, organization: Organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["account_manager"].extra["choices"] = member_choices(organization)
-
-    def search(self, queryset, name, value):
-        return queryset.filter(name__icontains=value.strip()) if value.strip() else queryset
-
-    def with_modality(self, queryset, name, value):
-        # JSON list of codes; the quoted code matches one element exactly on SQLite and PG.
-        return queryset.filter(modalities__icontains=f'"{value}"')
-
-    def managed_by(self, queryset, name, value):
-        return queryset.filter(account_manager__email=value)
-
-
-class ProjectFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    phase = django_filters.ChoiceFilter(choices=Phase.choices, empty_label="All phases")
-    status = django_filters.ChoiceFilter(
-        choices=[("open", "Open (active or on hold)"), *ProjectStatus.choices],
-        method="with_status",
-        empty_label="All statuses",
-    )
-    segment = django_filters.ChoiceFilter(
-        field_name="client__segment", choices=Segment.choices, empty_label="All segments"
-    )
-    modality = django_filters.ChoiceFilter(choices=Modality.choices, empty_label="All modalities")
-    project_manager = django_filters.ChoiceFilter(
-        method="managed_by", empty_label="All project managers", label="Project manager"
-    )
-
-    def __init__(self, *args, organization: Organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["project_manager"].extra["choices"] = member_choices(organization)
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        from django.db.models import Q
-
-        return queryset.filter(
-            Q(name__icontains=value) | Q(code__icontains=value) | Q(client__name__icontains=value)
-        )
-
-    def with_status(self, queryset, name, value):
-        if value == "open":
-            return queryset.filter(open_project_q())
-        return queryset.filter(status=value)
-
-    def managed_by(self, queryset, name, value):
-        return queryset.filter(project_manager__email=value)

@@ -18,12 +18,11 @@ from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.web import org_view, paginate, submit, wants_partial
 from journey import services
+from journey.filters import ClientFilter, ProjectFilter
 from journey.forms import (
-    ClientFilter,
     ClientForm,
     ContactForm,
     MilestoneForm,
-    ProjectFilter,
     ProjectForm,
     TouchpointForm,
     TransitionForm,

@@ -19,13 +19,13 @@ from rest_framework.response import Response
 
 from accounts.api.base import OrganizationViewSet
 from accounts.api.schema import ERRORS, READ_ERRORS
+from accounts.filters import IdFilter, SearchFilterSet
 from accounts.permissions import Perm
 from engagement import selectors as es
 from engagement.models import Alert, AlertKind, Playbook
 from engagement.services import alerts as alert_services
 from engagement.services import health as health_services
 from engagement.services import playbooks as playbook_services
-from journey.api.filters import IdFilter
 from journey.models import (
     Client,
     Feedback,
@@ -112,7 +112,8 @@ class AlertSnoozeIn(serializers.Serializer):
     )
 
 
-class AlertFilter(df.FilterSet):
+class AlertFilter(SearchFilterSet):
+    search_fields = ("title", "message", "resolution_note")
     state = df.ChoiceFilter(
         choices=[("open", "open"), ("snoozed", "snoozed"), ("resolved", "resolved")],
         method="filter_state",
@@ -149,7 +150,6 @@ class AlertViewSet(EngagementViewSet):
     write_perms = {"resolve": Perm.ALERT_WRITE, "snooze": Perm.ALERT_WRITE}
     detail_actions = {*OrganizationViewSet.detail_actions, "resolve", "snooze"}
     filterset_class = AlertFilter
-    search_fields = ["title", "message", "resolution_note"]
     ordering_fields = ["raised_at", "kind", "snoozed_until", "resolved_at"]
     ordering = ["-raised_at", "-id"]
 
@@ -363,7 +363,6 @@ class FeedbackRequestViewSet(mixins.CreateModelMixin, EngagementViewSet):
     filterset_class = FeedbackRequestFilter
     ordering_fields = ["requested_at", "sent_at", "responded_at"]
     ordering = ["-requested_at", "-id"]
-    search_fields: list = []
 
     def selector_list(self):
         return es.feedback_request_list(organization=self.organization)

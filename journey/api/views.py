@@ -10,8 +10,7 @@ from rest_framework.response import Response
 from accounts.api.base import OrganizationViewSet
 from accounts.api.schema import ERRORS, READ_ERRORS, crud_schema
 from accounts.permissions import Perm
-from journey import selectors, services
-from journey.api import filters
+from journey import filters, selectors, services
 from journey.api import serializers as s
 
 
@@ -87,7 +86,6 @@ class ClientViewSet(ResourceViewSet):
         "destroy": Perm.DELETE,
     }
     filterset_class = filters.ClientFilter
-    search_fields = ["name", "notes"]
     ordering_fields = ["name", "segment", "status", "created_at", "updated_at"]
     ordering = ["name", "id"]
 
@@ -111,7 +109,6 @@ class ContactViewSet(ResourceViewSet):
         "destroy": Perm.CONTACT_WRITE,
     }
     filterset_class = filters.ContactFilter
-    search_fields = ["name", "email", "title"]
     ordering_fields = ["name", "created_at"]
     ordering = ["client__name", "-is_primary", "name", "id"]
 
@@ -141,7 +138,6 @@ class ProjectViewSet(ResourceViewSet):
         "timeline",
     }
     filterset_class = filters.ProjectFilter
-    search_fields = ["name", "code", "client__name", "description"]
     ordering_fields = [
         "opened_at",
         "code",
@@ -208,7 +204,6 @@ class MilestoneViewSet(ResourceViewSet):
         "destroy": Perm.MILESTONE_WRITE,
     }
     filterset_class = filters.MilestoneFilter
-    search_fields = ["title", "notes"]
     ordering_fields = ["due_date", "completed_at", "title"]
     ordering = ["due_date", "id"]
 
@@ -232,7 +227,6 @@ class TouchpointViewSet(ResourceViewSet):
         "destroy": Perm.TOUCHPOINT_WRITE,
     }
     filterset_class = filters.TouchpointFilter
-    search_fields = ["summary", "client__name"]
     ordering_fields = ["at", "kind"]
     ordering = ["-at", "-id"]
 
@@ -256,6 +250,5 @@ class FeedbackViewSet(ResourceViewSet):
         "destroy": Perm.DELETE,
     }
     filterset_class = filters.FeedbackFilter
-    search_fields = ["comment"]
     ordering_fields = ["responded_at", "score", "requested_at"]
     ordering = ["-responded_at", "-id"]

@@ -12,8 +12,7 @@ from rest_framework.response import Response
 from accounts.api.base import OrganizationViewSet
 from accounts.api.schema import ERRORS, READ_ERRORS
 from accounts.permissions import Perm
-from metrics import selectors, services
-from metrics.api import filters
+from metrics import filters, selectors, services
 from metrics.api import serializers as s
 from metrics.models import MetricResult, MetricRun
 

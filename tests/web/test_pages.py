@@ -550,7 +550,7 @@ def test_client_list_filters_and_search(world, login):
     assert names("?service_model=transactional") == ["Bigco Pharma"]
     assert names("?modality=adc") == ["Bigco Pharma"]
     assert names("?modality=cell_therapy") == ["Tiny Bio"]
-    assert names("?q=tiny") == ["Tiny Bio"]
+    assert names("?search=tiny") == ["Tiny Bio"]
     assert names("?status=dormant") == []
     assert names("?account_manager=am%40alpha.example") == ["Bigco Pharma", "Tiny Bio"]
     assert "?account_manager=am%40alpha.example" in http.get(reverse("clients")).content.decode()
@@ -571,7 +571,7 @@ def test_project_list_filters_and_my_projects(world, login):
     assert codes(reverse("projects") + "?phase=execute") == ["BIG-002"]
     assert codes(reverse("projects") + "?segment=biotech") == ["BIO-001"]
     assert codes(reverse("projects") + "?project_manager=pm2%40alpha.example") == ["BIO-001"]
-    assert codes(reverse("projects") + "?q=batch") == ["BIG-002"]
+    assert codes(reverse("projects") + "?search=batch") == ["BIG-002"]
     assert codes(reverse("my_projects")) == ["BIG-001", "BIG-002"]
     assert codes(reverse("board") + "?mine=1") == ["BIG-001", "BIG-002"]
     assert codes(reverse("board")) == ["BIG-001", "BIG-002", "BIO-001"]
