@@ -7,11 +7,13 @@ import hmac
 import secrets
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.audit import audit_record, snapshot
 from accounts.errors import DomainError, PermissionDeniedError
@@ -87,7 +89,16 @@ def organization_create(
         instance=membership,
         changes={"user": [None, user.email], "role": [None, Role.ADMIN]},
     )
+    organization_setup(organization=org)
     return org, user, created
+
+
+def organization_setup(*, organization: Organization) -> None:
+    """What the apps above give a new organization (its default playbooks, ...): the
+    functions `settings.ORGANIZATION_SETUP` names, in its transaction. Wired in settings so
+    accounts imports no app above it; each function is idempotent."""
+    for path in settings.ORGANIZATION_SETUP:
+        import_string(path)(organization=organization)
 
 
 @transaction.atomic

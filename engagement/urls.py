@@ -21,6 +21,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/snooze/", views.alert_snooze, name="alert_snooze"),
     path("dashboard/at-risk/", views.at_risk_panel, name="at_risk_panel"),
     path("settings/", views.engagement_settings, name="engagement_settings"),
+    path("settings/playbooks/", views.playbooks_create, name="playbooks_create"),
     path("settings/playbooks/<int:playbook_id>/", views.playbook_save, name="playbook_save"),
     path("settings/health-weights/", views.health_weights_save, name="health_weights_save"),
     path("settings/gate-surveys/", views.gate_surveys_save, name="gate_surveys_save"),

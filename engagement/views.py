@@ -313,17 +313,34 @@ def engagement_settings(request: HttpRequest) -> HttpResponse:
 
 def _settings_page(request: HttpRequest, **override) -> HttpResponse:
     org = request.organization
-    playbooks = playbook_services.playbooks_ensure(organization=org)
+    # A GET reads: the stored playbooks (created with the organization); a missing one is
+    # offered as a button that creates it (`playbooks_create`).
+    playbooks = list(playbook_services.playbook_list(organization=org))
+    stored = {p.service_model for p in playbooks}
     blocks = [
         override["playbook_block"]
         if override.get("playbook_block") and override["playbook_block"]["playbook"].pk == p.pk
         else _playbook_block(org, p)
         for p in playbooks
     ]
-    context = {"playbooks": blocks}
+    context = {
+        "playbooks": blocks,
+        "missing_playbooks": [
+            ServiceModel(m).label for m in ServiceModel.values if m not in stored
+        ],
+    }
     context.update(override.get("weights_block") or _weights_block(org))
     context.update(override.get("gates_block") or _gates_block(org))
     return render(request, "engagement/settings/engagement.html", context)
+
+
+@org_view
+@require_POST
+def playbooks_create(request: HttpRequest) -> HttpResponse:
+    """Create the default playbook of every service model the organization lacks."""
+    request.actor.require(Perm.ENGAGEMENT_MANAGE)
+    playbook_services.playbooks_ensure(organization=request.organization)
+    return _settings_saved(request, "Default playbooks created.")
 
 
 def _settings_saved(request: HttpRequest, text: str) -> HttpResponse:

@@ -18,6 +18,31 @@ from journey.errors import JourneyError
 M = TypeVar("M", bound=models.Model)
 
 
+class Unset:
+    """The value of a keyword a caller did not give (None may be a real value: "clear it")."""
+
+    _instance: Unset | None = None
+
+    def __new__(cls) -> Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET = Unset()
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keywords a caller gave (those not UNSET), for the services' field cleaning."""
+    return {name: value for name, value in values.items() if value is not UNSET}
+
+
 def resolve(model: type[M], *, organization: Organization, pk: Any, field: str) -> M | None:
     """An id from the request body, looked up in the caller's organization (else a 400)."""
     if pk is None or pk == "":

@@ -137,12 +137,10 @@ def _client_activity(request: HttpRequest, client, form: TouchpointForm | None =
     """The client page's activity section: the log-touchpoint form and the timeline."""
     org, actor = request.organization, request.actor
     projects = list(project_list(organization=org).filter(client=client))
-    if actor.role == Role.PROJECT_MANAGER:
-        loggable = [p for p in projects if actor.has(Perm.TOUCHPOINT_WRITE, project=p)]
-        can_log = bool(loggable)
-    else:
-        loggable = projects
-        can_log = actor.has(Perm.TOUCHPOINT_WRITE)
+    # The projects this actor may log a touchpoint about (a PM: their own), and whether
+    # they may log one at all: `Actor.has` decides, per project.
+    loggable = [p for p in projects if actor.has(Perm.TOUCHPOINT_WRITE, project=p)]
+    can_log = actor.has(Perm.TOUCHPOINT_WRITE) or bool(loggable)
     if can_log and form is None:
         form = TouchpointForm(organization=org, client=client, projects=loggable)
     events: list[Event] = []
@@ -249,9 +247,8 @@ def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_create(request: HttpRequest) -> HttpResponse:
     org, actor = request.organization, request.actor
     actor.require(Perm.CLIENT_WRITE)
-    # An account manager's new client is theirs unless they pick someone else.
-    mine = {"account_manager": request.user.email} if actor.role == Role.ACCOUNT_MANAGER else {}
-    form = ClientForm(request.POST or None, organization=org, initial=mine)
+    initial = services.client_create_defaults(actor=actor)
+    form = ClientForm(request.POST or None, organization=org, initial=initial)
     if request.method == "POST" and form.is_valid():
         client = submit(form, services.client_create, actor=actor, **form.service_data())
         if client is not None:

@@ -203,6 +203,8 @@ CACHES = {
 METRICS_COALESCE_SECONDS = env.int("METRICS_COALESCE_SECONDS", default=5)
 # How long the "a recompute is queued" flag lives if its task never starts (lost message).
 METRICS_PENDING_TTL = env.int("METRICS_PENDING_TTL", default=300)
+# Run for each new organization (accounts.services.organization_setup), in its transaction.
+ORGANIZATION_SETUP = ["engagement.services.playbooks.playbooks_ensure"]
 METRICS_AUTO_RECOMPUTE = env.bool("METRICS_AUTO_RECOMPUTE", default=True)
 # PostgreSQL work_mem for a recompute's transaction (its sorts and windows); "" keeps the server's.
 METRICS_PG_WORK_MEM = env.str("METRICS_PG_WORK_MEM", default="32MB")

@@ -269,10 +269,6 @@ class PlaybookViewSet(EngagementViewSet):
     def selector_list(self):
         return playbook_services.playbook_list(organization=self.organization)
 
-    def list(self, request, *args, **kwargs):
-        playbook_services.playbooks_ensure(organization=self.organization)
-        return super().list(request, *args, **kwargs)
-
     def lookup(self, pk):
         return playbook_services.playbook_get(organization=self.organization, playbook_id=pk)
 

@@ -8,7 +8,7 @@ or lists them, and readers that only need the figures use the defaults without w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 
@@ -125,21 +125,20 @@ def _phase_days(value: Any, current: dict, field: str) -> dict[str, int | None]:
     return out
 
 
-PLAYBOOK_FIELDS = {
-    "cadence_days",
-    "target_days",
-    "senior_leader_expected",
-    "senior_leader_every_days",
-    "notes",
-}
+class PlaybookChanges(TypedDict, total=False):
+    cadence_days: dict[str, int | None]
+    target_days: dict[str, int | None]
+    senior_leader_expected: bool
+    senior_leader_every_days: int | None
+    notes: str
 
 
 @transaction.atomic
-def playbook_update(*, actor: Actor, playbook_id: int, **data: Any) -> Playbook:
+def playbook_update(*, actor: Actor, playbook_id: int, **data: Unpack[PlaybookChanges]) -> Playbook:
     """Change a playbook (admins). Day maps are merged: `{"execute": 5}` changes one phase."""
     playbook = playbook_get(organization=actor.organization, playbook_id=playbook_id)
     actor.require(Perm.ENGAGEMENT_MANAGE)
-    unknown_fields(data, PLAYBOOK_FIELDS)
+    unknown_fields(data, set(PlaybookChanges.__annotations__))
     values: dict[str, Any] = {}
     if "cadence_days" in data:
         values["cadence_days"] = _phase_days(
@@ -207,14 +206,21 @@ def gate_surveys_enabled(*, organization: Organization, service_model: str) -> b
     return service_model not in (disabled or [])
 
 
+class EngagementSettingsChanges(TypedDict, total=False):
+    gate_surveys_disabled_for: list[str]
+    health_weights: dict[str, int]
+
+
 @transaction.atomic
-def engagement_settings_update(*, actor: Actor, **data: Any) -> EngagementSettings:
+def engagement_settings_update(
+    *, actor: Actor, **data: Unpack[EngagementSettingsChanges]
+) -> EngagementSettings:
     """Turn gate surveys off (or on) per service model; set the health weights (admins).
 
     `gate_surveys_disabled_for` is the full list of service models without gate surveys;
     `health_weights` merges (`{"alerts": 0}` drops a component from the score)."""
     actor.require(Perm.ENGAGEMENT_MANAGE)
-    unknown_fields(data, {"gate_surveys_disabled_for", "health_weights"})
+    unknown_fields(data, set(EngagementSettingsChanges.__annotations__))
     organization = actor.organization
     row = EngagementSettings.objects.for_organization(organization).first()
     if row is None:

@@ -3,6 +3,7 @@ actor's organization, runs in one transaction and writes its audit event in it."
 
 from journey.services.clients import (
     client_create,
+    client_create_defaults,
     client_delete,
     client_update,
     contact_create,
@@ -23,6 +24,7 @@ from journey.services.transitions import allowed_moves, plan_move, project_trans
 __all__ = [
     "allowed_moves",
     "client_create",
+    "client_create_defaults",
     "client_delete",
     "client_update",
     "contact_create",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,8 +24,11 @@ from journey.models import (
 )
 from journey.selectors import client_get, contact_get
 from journey.service_helpers import (
+    UNSET,
+    Unset,
     create_audited,
     delete_audited,
+    given,
     require_choice,
     require_text,
     resolve,
@@ -33,18 +36,6 @@ from journey.service_helpers import (
     update_audited,
 )
 from metrics.services import metrics_request_recompute
-
-CLIENT_FIELDS = {
-    "name",
-    "segment",
-    "size_band",
-    "modalities",
-    "service_model",
-    "account_manager",
-    "region",
-    "status",
-    "notes",
-}
 
 
 def _clean_modalities(value: Any) -> list[str]:
@@ -63,7 +54,7 @@ def _clean_modalities(value: Any) -> list[str]:
 
 
 def _clean_client_values(actor: Actor, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    unknown_fields(data, CLIENT_FIELDS)
+    unknown_fields(data, set(ClientChanges.__annotations__))
     out: dict[str, Any] = {}
     if creating or "name" in data:
         out["name"] = require_text(data.get("name"), "name", max_length=200)
@@ -81,9 +72,6 @@ def _clean_client_values(actor: Actor, data: dict[str, Any], *, creating: bool) 
         out["account_manager"] = member_get_by_email(
             organization=actor.organization, email=data["account_manager"], field="account_manager"
         )
-    elif creating and actor.role == Role.ACCOUNT_MANAGER and actor.user is not None:
-        # An account manager who opens a client without naming its manager owns it.
-        out["account_manager"] = actor.user
     if "region" in data:
         out["region"] = require_choice(data["region"], Region, "region", blank_ok=True)
     if "status" in data:
@@ -93,16 +81,64 @@ def _clean_client_values(actor: Actor, data: dict[str, Any], *, creating: bool) 
     return out
 
 
+class ClientChanges(TypedDict, total=False):
+    """The fields a client update may change (users by e-mail)."""
+
+    name: str
+    segment: str
+    size_band: str
+    modalities: list[str]
+    service_model: str
+    account_manager: str | None
+    region: str
+    status: str
+    notes: str
+
+
+def client_create_defaults(*, actor: Actor) -> dict[str, str]:
+    """What a new client gets when the caller names nothing: an account manager's new client
+    is theirs (the form shows it, the service applies it)."""
+    if actor.role == Role.ACCOUNT_MANAGER and actor.user is not None:
+        return {"account_manager": actor.user.email}
+    return {}
+
+
 @transaction.atomic
-def client_create(*, actor: Actor, **data: Any) -> Client:
-    """Create a client. The service model defaults from the segment (pharma: transactional)."""
+def client_create(
+    *,
+    actor: Actor,
+    name: str | Unset = UNSET,
+    segment: str | Unset = UNSET,
+    size_band: str | Unset = UNSET,
+    modalities: list[str] | Unset = UNSET,
+    service_model: str | Unset = UNSET,
+    account_manager: str | Unset | None = UNSET,
+    region: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    notes: str | Unset = UNSET,
+) -> Client:
+    """Create a client. The service model defaults from the segment (pharma: transactional);
+    the account manager from `client_create_defaults`."""
     actor.require(Perm.CLIENT_WRITE)
-    values = _clean_client_values(actor, data, creating=True)
+    data = given(
+        name=name,
+        segment=segment,
+        size_band=size_band,
+        modalities=modalities,
+        service_model=service_model,
+        account_manager=account_manager,
+        region=region,
+        status=status,
+        notes=notes,
+    )
+    values = _clean_client_values(
+        actor, {**client_create_defaults(actor=actor), **data}, creating=True
+    )
     return create_audited(Client(**values), actor=actor)
 
 
 @transaction.atomic
-def client_update(*, actor: Actor, client_id: int, **data: Any) -> Client:
+def client_update(*, actor: Actor, client_id: int, **data: Unpack[ClientChanges]) -> Client:
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.CLIENT_WRITE)
     values = _clean_client_values(actor, data, creating=False)
@@ -120,11 +156,10 @@ def client_delete(*, actor: Actor, client_id: int) -> None:
 
 
 # --- contacts -------------------------------------------------------------------------------
-CONTACT_FIELDS = {"client", "name", "email", "title", "phone", "is_primary"}
 
 
 def _clean_contact_values(actor: Actor, data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-    unknown_fields(data, CONTACT_FIELDS)
+    unknown_fields(data, set(ContactChanges.__annotations__))
     out: dict[str, Any] = {}
     if creating or "client" in data:
         client = resolve(
@@ -166,9 +201,30 @@ def _demote_other_primary(actor: Actor, contact: Contact) -> None:
         update_audited(other, {"is_primary": False}, actor=actor)
 
 
+class ContactChanges(TypedDict, total=False):
+    client: int | str
+    name: str
+    email: str
+    title: str
+    phone: str
+    is_primary: bool
+
+
 @transaction.atomic
-def contact_create(*, actor: Actor, **data: Any) -> Contact:
+def contact_create(
+    *,
+    actor: Actor,
+    client: int | str | Client | Unset = UNSET,
+    name: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    title: str | Unset = UNSET,
+    phone: str | Unset = UNSET,
+    is_primary: bool | Unset = UNSET,
+) -> Contact:
     actor.require(Perm.CONTACT_WRITE)
+    data = given(
+        client=client, name=name, email=email, title=title, phone=phone, is_primary=is_primary
+    )
     values = _clean_contact_values(actor, data, creating=True)
     contact = Contact(**values)
     if contact.is_primary:
@@ -177,7 +233,7 @@ def contact_create(*, actor: Actor, **data: Any) -> Contact:
 
 
 @transaction.atomic
-def contact_update(*, actor: Actor, contact_id: int, **data: Any) -> Contact:
+def contact_update(*, actor: Actor, contact_id: int, **data: Unpack[ContactChanges]) -> Contact:
     contact = contact_get(organization=actor.organization, contact_id=contact_id)
     actor.require(Perm.CONTACT_WRITE)
     values = _clean_contact_values(actor, data, creating=False)

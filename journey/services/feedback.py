@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +24,11 @@ from journey.models import (
 from journey.scales import score_scale
 from journey.selectors import feedback_get
 from journey.service_helpers import (
+    UNSET,
+    Unset,
     create_audited,
     delete_audited,
+    given,
     require_aware,
     require_choice,
     require_not_future,
@@ -35,8 +38,6 @@ from journey.service_helpers import (
     update_audited,
 )
 from metrics.services import metrics_request_recompute
-
-FIELDS = {"project", "kind", "score", "phase", "responded_at", "contact", "comment"}
 
 
 def phases_entered_by(project: Project, when: dt.datetime) -> set[str]:
@@ -65,7 +66,7 @@ def _score(value: Any, kind: str) -> int:
 
 
 def _clean(actor: Actor, data: dict[str, Any], current: Feedback | None) -> dict[str, Any]:
-    unknown_fields(data, FIELDS)
+    unknown_fields(data, set(FeedbackChanges.__annotations__))
     org = actor.organization
     creating = current is None
     out: dict[str, Any] = {}
@@ -136,10 +137,39 @@ def _clean(actor: Actor, data: dict[str, Any], current: Feedback | None) -> dict
     return out
 
 
+class FeedbackChanges(TypedDict, total=False):
+    project: int | str
+    kind: str
+    score: int | str | None
+    phase: str
+    responded_at: dt.datetime | str | None
+    contact: int | str | None
+    comment: str
+
+
 @transaction.atomic
-def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
+def feedback_create(
+    *,
+    actor: Actor,
+    project: int | str | Project | Unset = UNSET,
+    kind: str | Unset = UNSET,
+    phase: str | Unset = UNSET,
+    score: int | str | Unset | None = UNSET,
+    responded_at: dt.datetime | str | Unset | None = UNSET,
+    contact: int | str | Contact | Unset | None = UNSET,
+    comment: str | Unset = UNSET,
+) -> Feedback:
     """Record a score (with `responded_at`) or create a request to a contact (no score)."""
     actor.require(Perm.FEEDBACK_WRITE)
+    data = given(
+        project=project,
+        kind=kind,
+        phase=phase,
+        score=score,
+        responded_at=responded_at,
+        contact=contact,
+        comment=comment,
+    )
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
     journey_feedback_recorded(feedback=result)  # engagement: the e-mail or the closed loop
@@ -148,7 +178,7 @@ def feedback_create(*, actor: Actor, **data: Any) -> Feedback:
 
 
 @transaction.atomic
-def feedback_update(*, actor: Actor, feedback_id: int, **data: Any) -> Feedback:
+def feedback_update(*, actor: Actor, feedback_id: int, **data: Unpack[FeedbackChanges]) -> Feedback:
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,8 +14,11 @@ from journey.errors import JourneyError
 from journey.models import Milestone, Phase, Project
 from journey.selectors import milestone_get
 from journey.service_helpers import (
+    UNSET,
+    Unset,
     create_audited,
     delete_audited,
+    given,
     require_aware,
     require_choice,
     require_not_future,
@@ -25,8 +28,6 @@ from journey.service_helpers import (
     update_audited,
 )
 from metrics.services import metrics_request_recompute
-
-FIELDS = {"project", "phase", "title", "due_date", "completed_at", "notes"}
 
 
 def _date(value: Any, field: str) -> dt.date:
@@ -46,7 +47,7 @@ def _date(value: Any, field: str) -> dt.date:
 
 
 def _clean(actor: Actor, data: dict[str, Any], current: Milestone | None) -> dict[str, Any]:
-    unknown_fields(data, FIELDS)
+    unknown_fields(data, set(MilestoneChanges.__annotations__))
     creating = current is None
     out: dict[str, Any] = {}
     if creating or "project" in data:
@@ -81,8 +82,34 @@ def _clean(actor: Actor, data: dict[str, Any], current: Milestone | None) -> dic
     return out
 
 
+class MilestoneChanges(TypedDict, total=False):
+    project: int | str
+    phase: str
+    title: str
+    due_date: dt.date | str
+    completed_at: dt.datetime | str | None
+    notes: str
+
+
 @transaction.atomic
-def milestone_create(*, actor: Actor, **data: Any) -> Milestone:
+def milestone_create(
+    *,
+    actor: Actor,
+    project: int | str | Project | Unset = UNSET,
+    phase: str | Unset = UNSET,
+    title: str | Unset = UNSET,
+    due_date: dt.date | str | Unset = UNSET,
+    completed_at: dt.datetime | str | Unset | None = UNSET,
+    notes: str | Unset = UNSET,
+) -> Milestone:
+    data = given(
+        project=project,
+        phase=phase,
+        title=title,
+        due_date=due_date,
+        completed_at=completed_at,
+        notes=notes,
+    )
     values = _clean(actor, data, None)
     actor.require(Perm.MILESTONE_WRITE, project=values["project"])
     result = create_audited(Milestone(**values), actor=actor)
@@ -91,7 +118,9 @@ def milestone_create(*, actor: Actor, **data: Any) -> Milestone:
 
 
 @transaction.atomic
-def milestone_update(*, actor: Actor, milestone_id: int, **data: Any) -> Milestone:
+def milestone_update(
+    *, actor: Actor, milestone_id: int, **data: Unpack[MilestoneChanges]
+) -> Milestone:
     milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
     actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
     values = _clean(actor, data, milestone)

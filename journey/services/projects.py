@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +25,11 @@ from journey.models import (
 )
 from journey.selectors import project_get
 from journey.service_helpers import (
+    UNSET,
+    Unset,
     create_audited,
     delete_audited,
+    given,
     require_aware,
     require_choice,
     require_decimal,
@@ -38,18 +42,6 @@ from journey.service_helpers import (
 )
 from metrics.services import metrics_request_recompute
 
-EDITABLE_FIELDS = {
-    "client",
-    "name",
-    "code",
-    "modality",
-    "service_type",
-    "project_manager",
-    "executive_sponsor",
-    "contract_value",
-    "currency",
-    "description",
-}
 READ_ONLY_FIELDS = {"phase", "status", "opened_at"}
 
 
@@ -64,7 +56,9 @@ def _clean_project_values(actor: Actor, data: dict[str, Any], *, creating: bool)
                 else "it is the journal's first entry and is set when the project is opened"
             )
             raise JourneyError(f"{what} cannot be edited here: {hint}.", field=what)
-    unknown_fields(data, EDITABLE_FIELDS | ({"opened_at"} if creating else set()))
+    unknown_fields(
+        data, set(ProjectChanges.__annotations__) | ({"opened_at"} if creating else set())
+    )
     org = actor.organization
     out: dict[str, Any] = {}
     if creating or "client" in data:
@@ -113,15 +107,55 @@ def _clean_project_values(actor: Actor, data: dict[str, Any], *, creating: bool)
     return out
 
 
+class ProjectChanges(TypedDict, total=False):
+    """What a project update may change; phase and status change only by a transition, and
+    `opened_at` is the journal's first entry."""
+
+    client: int | str
+    name: str
+    code: str
+    modality: str
+    service_type: str
+    project_manager: str | None
+    executive_sponsor: str | None
+    contract_value: Decimal | str | None
+    currency: str
+    description: str
+
+
 @transaction.atomic
 def project_open(
-    *, actor: Actor, opened_at: dt.datetime | str | None = None, **data: Any
+    *,
+    actor: Actor,
+    client: int | str | Client | Unset = UNSET,
+    name: str | Unset = UNSET,
+    code: str | Unset = UNSET,
+    modality: str | Unset = UNSET,
+    service_type: str | Unset = UNSET,
+    project_manager: str | Unset | None = UNSET,
+    executive_sponsor: str | Unset | None = UNSET,
+    contract_value: Decimal | str | Unset | None = UNSET,
+    currency: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    opened_at: dt.datetime | str | None = None,
 ) -> Project:
     """Open a project: it starts in assess, active, with the journal entry None -> assess.
 
     `opened_at` may be back-dated for imported history but never lies in the future.
     """
     actor.require(Perm.PROJECT_WRITE)
+    data = given(
+        client=client,
+        name=name,
+        code=code,
+        modality=modality,
+        service_type=service_type,
+        project_manager=project_manager,
+        executive_sponsor=executive_sponsor,
+        contract_value=contract_value,
+        currency=currency,
+        description=description,
+    )
     values = _clean_project_values(actor, data, creating=True)
     now = timezone.now()
     opened = require_aware(opened_at, "opened_at", allow_none=True) or now
@@ -150,7 +184,7 @@ def project_open(
 
 
 @transaction.atomic
-def project_update(*, actor: Actor, project_id: int, **data: Any) -> Project:
+def project_update(*, actor: Actor, project_id: int, **data: Unpack[ProjectChanges]) -> Project:
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.PROJECT_WRITE)
     values = _clean_project_values(actor, data, creating=False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 
@@ -12,8 +13,11 @@ from journey.errors import JourneyError
 from journey.models import Client, Project, Touchpoint, TouchpointKind
 from journey.selectors import touchpoint_get
 from journey.service_helpers import (
+    UNSET,
+    Unset,
     create_audited,
     delete_audited,
+    given,
     require_aware,
     require_choice,
     require_not_future,
@@ -24,11 +28,9 @@ from journey.service_helpers import (
 )
 from metrics.services import metrics_request_recompute
 
-FIELDS = {"client", "project", "kind", "at", "by", "senior_leader_present", "summary"}
-
 
 def _clean(actor: Actor, data: dict[str, Any], current: Touchpoint | None) -> dict[str, Any]:
-    unknown_fields(data, FIELDS)
+    unknown_fields(data, set(TouchpointChanges.__annotations__))
     org = actor.organization
     creating = current is None
     out: dict[str, Any] = {}
@@ -62,9 +64,38 @@ def _clean(actor: Actor, data: dict[str, Any], current: Touchpoint | None) -> di
     return out
 
 
+class TouchpointChanges(TypedDict, total=False):
+    client: int | str
+    project: int | str | None
+    kind: str
+    at: dt.datetime | str
+    by: str | None
+    senior_leader_present: bool
+    summary: str
+
+
 @transaction.atomic
-def touchpoint_create(*, actor: Actor, **data: Any) -> Touchpoint:
+def touchpoint_create(
+    *,
+    actor: Actor,
+    client: int | str | Client | Unset = UNSET,
+    project: int | str | Project | Unset | None = UNSET,
+    kind: str | Unset = UNSET,
+    at: dt.datetime | str | Unset = UNSET,
+    by: str | Unset | None = UNSET,
+    senior_leader_present: bool | Unset = UNSET,
+    summary: str | Unset = UNSET,
+) -> Touchpoint:
     """Log an interaction; `by` defaults to the acting user (none for an API key)."""
+    data = given(
+        client=client,
+        project=project,
+        kind=kind,
+        at=at,
+        by=by,
+        senior_leader_present=senior_leader_present,
+        summary=summary,
+    )
     values = _clean(actor, data, None)
     actor.require(Perm.TOUCHPOINT_WRITE, project=values.get("project"))
     result = create_audited(Touchpoint(**values), actor=actor)
@@ -73,7 +104,9 @@ def touchpoint_create(*, actor: Actor, **data: Any) -> Touchpoint:
 
 
 @transaction.atomic
-def touchpoint_update(*, actor: Actor, touchpoint_id: int, **data: Any) -> Touchpoint:
+def touchpoint_update(
+    *, actor: Actor, touchpoint_id: int, **data: Unpack[TouchpointChanges]
+) -> Touchpoint:
     touchpoint = touchpoint_get(organization=actor.organization, touchpoint_id=touchpoint_id)
     actor.require(Perm.TOUCHPOINT_WRITE, project=touchpoint.project)
     values = _clean(actor, data, touchpoint)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import AuditEvent, Membership, Organization, User
+from engagement.models import Playbook
 
 
 @pytest.mark.django_db
@@ -28,7 +29,13 @@ def test_create_org_creates_the_tenant_and_its_admin(capsys):
     ) == [
         "accounts.membership",
         "accounts.organization",
+        # Its default playbooks (settings.ORGANIZATION_SETUP), one per service model.
+        "engagement.playbook",
+        "engagement.playbook",
     ]
+    assert sorted(
+        Playbook.objects.for_organization(org).values_list("service_model", flat=True)
+    ) == ["consultative", "transactional"]
 
 
 @pytest.mark.django_db

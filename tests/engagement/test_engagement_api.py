@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client as BrowserClient
 
+from accounts.services import organization_setup
 from engagement.models import Alert
 from engagement.services.alerts import alerts_for_low_score
 from journey.models import Feedback
@@ -133,6 +134,7 @@ def test_alert_list_query_count_does_not_grow(
 # --- playbooks --------------------------------------------------------------------------------
 def test_playbooks_list_patch_by_admin(world, clock, session_client):
     clock(at(0))
+    organization_setup(organization=world.org)  # what creating the organization does
     admin = session_client(world.admin.user)
     rows = admin.get("/api/v1/playbooks/").json()["results"]
     assert [r["service_model"] for r in rows] == ["consultative", "transactional"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import Actor
+from accounts.services import organization_setup
 from journey import services
 from journey.models import (
     Client,
@@ -37,6 +38,7 @@ PASSWORD = "pw-for-tests-1"  # the factories' password
 
 def build_world(slug: str = "alpha", name: str = "Alpha CDMO") -> SimpleNamespace:
     org = OrganizationFactory(slug=slug, name=name)
+    organization_setup(organization=org)  # what creating the organization does (playbooks)
     people = {}
     for role, email, full_name in [
         (Role.ADMIN, f"admin@{slug}.example", "Ada Admin"),
