@@ -5,8 +5,11 @@ import it from here; no app imports another app's views."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -62,6 +65,30 @@ def submit(form: forms.Form, service, /, **kwargs):
     except DomainError as exc:
         add_domain_error(form, exc)
         return None
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    service,
+    /,
+    *,
+    template: str,
+    context: dict,
+    done: Callable[[Any], tuple[str, HttpResponse]],
+    **service_kwargs: Any,
+) -> HttpResponse:
+    """The create/edit page of a resource: a valid POST goes to the service with the form's
+    `service_data()` (or cleaned data); on success `done(result)` gives the message and the
+    redirect, otherwise the page renders again with the form's (or the service's) errors."""
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data() if hasattr(form, "service_data") else form.cleaned_data
+        result = submit(form, service, **service_kwargs, **data)
+        if result is not None:
+            message, response = done(result)
+            messages.success(request, message)
+            return response
+    return render(request, template, {"form": form, **context})
 
 
 def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:

@@ -348,75 +348,84 @@ def _settings_saved(request: HttpRequest, text: str) -> HttpResponse:
     return redirect("engagement_settings")
 
 
+def _settings_save(
+    request: HttpRequest,
+    form,
+    service,
+    /,
+    *,
+    data,
+    block,
+    part: str,
+    template: str,
+    message,
+    **service_kwargs,
+) -> HttpResponse:
+    """One block of the settings page saved: a valid form goes to the service; htmx gets
+    the block again (saved, or with its errors), a plain POST the whole page or a redirect.
+    `data(form)` gives the service's input, `block(saved, form)` the block's context."""
+    request.actor.require(Perm.ENGAGEMENT_MANAGE)
+    saved = None
+    if form.is_valid():
+        saved = submit(form, service, actor=request.actor, **service_kwargs, **data(form))
+    if saved is not None and not request.htmx:
+        return _settings_saved(request, message(saved))
+    context = block(saved, None if saved is not None else form)
+    if not request.htmx:
+        return _settings_page(request, **{part: context})
+    return render(request, template, context)
+
+
 @org_view
 @require_POST
 def playbook_save(request: HttpRequest, playbook_id: int) -> HttpResponse:
-    org, actor = request.organization, request.actor
+    org = request.organization
     playbook = playbook_services.playbook_get(organization=org, playbook_id=playbook_id)
-    actor.require(Perm.ENGAGEMENT_MANAGE)
-    form = PlaybookForm(request.POST, playbook=playbook)
-    saved = None
-    if form.is_valid():
-        saved = submit(
-            form,
-            playbook_services.playbook_update,
-            actor=actor,
-            playbook_id=playbook.pk,
-            **form.service_data(),
-        )
-    if saved is not None:
-        if not request.htmx:
-            return _settings_saved(request, f"{saved} saved.")
-        block = _playbook_block(org, saved, saved=True)
-    else:
-        block = _playbook_block(org, playbook, form=form)
-    if not request.htmx:
-        return _settings_page(request, playbook_block=block)
-    return render(request, "engagement/settings/_playbook.html", block)
+    return _settings_save(
+        request,
+        PlaybookForm(request.POST, playbook=playbook),
+        playbook_services.playbook_update,
+        playbook_id=playbook.pk,
+        data=lambda form: form.service_data(),
+        block=lambda saved, form: _playbook_block(
+            org, saved or playbook, form=form, saved=saved is not None
+        ),
+        part="playbook_block",
+        template="engagement/settings/_playbook.html",
+        message=lambda saved: f"{saved} saved.",
+    )
 
 
 @org_view
 @require_POST
 def health_weights_save(request: HttpRequest) -> HttpResponse:
-    org, actor = request.organization, request.actor
-    actor.require(Perm.ENGAGEMENT_MANAGE)
-    form = HealthWeightsForm(request.POST, components=HEALTH_COMPONENTS)
-    saved = None
-    if form.is_valid():
-        saved = submit(
-            form,
-            playbook_services.engagement_settings_update,
-            actor=actor,
-            health_weights=dict(form.cleaned_data),
-        )
-    if saved is not None and not request.htmx:
-        return _settings_saved(request, "Health weights saved.")
-    block = _weights_block(org, saved=True) if saved is not None else _weights_block(org, form)
-    if not request.htmx:
-        return _settings_page(request, weights_block=block)
-    return render(request, "engagement/settings/_weights.html", block)
+    org = request.organization
+    return _settings_save(
+        request,
+        HealthWeightsForm(request.POST, components=HEALTH_COMPONENTS),
+        playbook_services.engagement_settings_update,
+        data=lambda form: {"health_weights": dict(form.cleaned_data)},
+        block=lambda saved, form: _weights_block(org, form, saved=saved is not None),
+        part="weights_block",
+        template="engagement/settings/_weights.html",
+        message=lambda saved: "Health weights saved.",
+    )
 
 
 @org_view
 @require_POST
 def gate_surveys_save(request: HttpRequest) -> HttpResponse:
-    org, actor = request.organization, request.actor
-    actor.require(Perm.ENGAGEMENT_MANAGE)
-    form = GateSurveysForm(request.POST)
-    saved = None
-    if form.is_valid():
-        saved = submit(
-            form,
-            playbook_services.engagement_settings_update,
-            actor=actor,
-            gate_surveys_disabled_for=form.disabled_for(),
-        )
-    if saved is not None and not request.htmx:
-        return _settings_saved(request, "Gate surveys saved.")
-    block = _gates_block(org, saved=True) if saved is not None else _gates_block(org, form)
-    if not request.htmx:
-        return _settings_page(request, gates_block=block)
-    return render(request, "engagement/settings/_gates.html", block)
+    org = request.organization
+    return _settings_save(
+        request,
+        GateSurveysForm(request.POST),
+        playbook_services.engagement_settings_update,
+        data=lambda form: {"gate_surveys_disabled_for": form.disabled_for()},
+        block=lambda saved, form: _gates_block(org, form, saved=saved is not None),
+        part="gates_block",
+        template="engagement/settings/_gates.html",
+        message=lambda saved: "Gate surveys saved.",
+    )
 
 
 # --- panels the journey and dashboard pages load (htmx, `partials/_lazy.html`) --------------

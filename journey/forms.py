@@ -117,6 +117,10 @@ class ContactForm(OrgForm):
     phone = forms.CharField(max_length=50, required=False)
     is_primary = forms.BooleanField(required=False, label="Primary contact")
 
+    @staticmethod
+    def initial_for(contact) -> dict:
+        return {f: getattr(contact, f) for f in ("name", "email", "title", "phone", "is_primary")}
+
 
 # --- touchpoints ----------------------------------------------------------------------------
 class TouchpointForm(OrgForm):

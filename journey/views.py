@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
-from accounts.web import org_view, paginate, submit, wants_partial
+from accounts.web import form_page, org_view, paginate, submit, wants_partial
 from journey import services
 from journey.filters import ClientFilter, ProjectFilter
 from journey.forms import (
@@ -248,13 +248,15 @@ def client_create(request: HttpRequest) -> HttpResponse:
     org, actor = request.organization, request.actor
     actor.require(Perm.CLIENT_WRITE)
     initial = services.client_create_defaults(actor=actor)
-    form = ClientForm(request.POST or None, organization=org, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        client = submit(form, services.client_create, actor=actor, **form.service_data())
-        if client is not None:
-            messages.success(request, f"Client {client.name} created.")
-            return redirect("client_detail", client_id=client.pk)
-    return render(request, "journey/clients/form.html", {"form": form, "client": None})
+    return form_page(
+        request,
+        ClientForm(request.POST or None, organization=org, initial=initial),
+        services.client_create,
+        template="journey/clients/form.html",
+        context={"client": None},
+        done=lambda c: (f"Client {c.name} created.", redirect("client_detail", client_id=c.pk)),
+        actor=actor,
+    )
 
 
 @org_view
@@ -263,17 +265,16 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     org, actor = request.organization, request.actor
     client = client_get(organization=org, client_id=client_id)
     actor.require(Perm.CLIENT_WRITE)
-    form = ClientForm(
-        request.POST or None, organization=org, initial=ClientForm.initial_for(client)
+    return form_page(
+        request,
+        ClientForm(request.POST or None, organization=org, initial=ClientForm.initial_for(client)),
+        services.client_update,
+        template="journey/clients/form.html",
+        context={"client": client},
+        done=lambda c: ("Client saved.", redirect("client_detail", client_id=c.pk)),
+        actor=actor,
+        client_id=client.pk,
     )
-    if request.method == "POST" and form.is_valid():
-        done = submit(
-            form, services.client_update, actor=actor, client_id=client.pk, **form.service_data()
-        )
-        if done is not None:
-            messages.success(request, "Client saved.")
-            return redirect("client_detail", client_id=client.pk)
-    return render(request, "journey/clients/form.html", {"form": form, "client": client})
 
 
 @org_view
@@ -282,15 +283,16 @@ def contact_create(request: HttpRequest, client_id: int) -> HttpResponse:
     org, actor = request.organization, request.actor
     client = client_get(organization=org, client_id=client_id)
     actor.require(Perm.CONTACT_WRITE)
-    form = ContactForm(request.POST or None, organization=org)
-    if request.method == "POST" and form.is_valid():
-        done = submit(
-            form, services.contact_create, actor=actor, client=client.pk, **form.cleaned_data
-        )
-        if done is not None:
-            messages.success(request, "Contact added.")
-            return redirect("client_detail", client_id=client.pk)
-    return render(request, "journey/clients/contact_form.html", {"form": form, "client": client})
+    return form_page(
+        request,
+        ContactForm(request.POST or None, organization=org),
+        services.contact_create,
+        template="journey/clients/contact_form.html",
+        context={"client": client},
+        done=lambda c: ("Contact added.", redirect("client_detail", client_id=client.pk)),
+        actor=actor,
+        client=client.pk,
+    )
 
 
 @org_view
@@ -299,19 +301,17 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
     org, actor = request.organization, request.actor
     contact = contact_get(organization=org, contact_id=contact_id)
     actor.require(Perm.CONTACT_WRITE)
-    initial = {f: getattr(contact, f) for f in ("name", "email", "title", "phone", "is_primary")}
-    form = ContactForm(request.POST or None, organization=org, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        done = submit(
-            form, services.contact_update, actor=actor, contact_id=contact.pk, **form.cleaned_data
-        )
-        if done is not None:
-            messages.success(request, "Contact saved.")
-            return redirect("client_detail", client_id=contact.client_id)
-    return render(
+    return form_page(
         request,
-        "journey/clients/contact_form.html",
-        {"form": form, "client": contact.client, "contact": contact},
+        ContactForm(
+            request.POST or None, organization=org, initial=ContactForm.initial_for(contact)
+        ),
+        services.contact_update,
+        template="journey/clients/contact_form.html",
+        context={"client": contact.client, "contact": contact},
+        done=lambda c: ("Contact saved.", redirect("client_detail", client_id=c.client_id)),
+        actor=actor,
+        contact_id=contact.pk,
     )
 
 
@@ -606,18 +606,23 @@ def project_create(request: HttpRequest) -> HttpResponse:
     org, actor = request.organization, request.actor
     actor.require(Perm.PROJECT_WRITE)
     initial = {"client": request.GET.get("client", ""), "currency": "USD"}
-    form = ProjectForm(
-        request.POST or None,
-        organization=org,
-        clients=_clients_for_form(request),
-        initial=initial,
+    return form_page(
+        request,
+        ProjectForm(
+            request.POST or None,
+            organization=org,
+            clients=_clients_for_form(request),
+            initial=initial,
+        ),
+        services.project_open,
+        template="journey/projects/form.html",
+        context={"project": None},
+        done=lambda p: (
+            f"Project {p.code} opened in assess.",
+            redirect("project_detail", project_id=p.pk),
+        ),
+        actor=actor,
     )
-    if request.method == "POST" and form.is_valid():
-        project = submit(form, services.project_open, actor=actor, **form.service_data())
-        if project is not None:
-            messages.success(request, f"Project {project.code} opened in assess.")
-            return redirect("project_detail", project_id=project.pk)
-    return render(request, "journey/projects/form.html", {"form": form, "project": None})
 
 
 @org_view
@@ -626,18 +631,19 @@ def project_edit(request: HttpRequest, project_id: int) -> HttpResponse:
     org, actor = request.organization, request.actor
     project = project_get(organization=org, project_id=project_id)
     actor.require(Perm.PROJECT_WRITE)
-    form = ProjectForm(
-        request.POST or None,
-        organization=org,
-        clients=_clients_for_form(request),
-        creating=False,
-        initial=ProjectForm.initial_for(project),
+    return form_page(
+        request,
+        ProjectForm(
+            request.POST or None,
+            organization=org,
+            clients=_clients_for_form(request),
+            creating=False,
+            initial=ProjectForm.initial_for(project),
+        ),
+        services.project_update,
+        template="journey/projects/form.html",
+        context={"project": project},
+        done=lambda p: ("Project saved.", redirect("project_detail", project_id=p.pk)),
+        actor=actor,
+        project_id=project.pk,
     )
-    if request.method == "POST" and form.is_valid():
-        done = submit(
-            form, services.project_update, actor=actor, project_id=project.pk, **form.service_data()
-        )
-        if done is not None:
-            messages.success(request, "Project saved.")
-            return redirect("project_detail", project_id=project.pk)
-    return render(request, "journey/projects/form.html", {"form": form, "project": project})
