@@ -34,8 +34,9 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "timezone", "created_at"]
-    search_fields = ["name", "slug"]
+    list_display = ["name", "slug", "public_id", "timezone", "created_at"]
+    search_fields = ["name", "slug", "public_id"]
+    readonly_fields = ["public_id"]
 
 
 @admin.register(Membership)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import zoneinfo
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -80,9 +82,37 @@ def _timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class Organization(models.Model):
-    """A CDMO: the tenant. Everything else belongs to exactly one."""
+# Lowercase RFC 4648 base32: no `_`, `-` or `.`, so it can lead an API key or a survey token
+# and be split off again; 10 characters are 50 random bits.
+PUBLIC_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+PUBLIC_ID_LENGTH = 10
+PUBLIC_ID_RE = rf"^[{PUBLIC_ID_ALPHABET}]{{{PUBLIC_ID_LENGTH}}}$"
 
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def is_public_id(value: object) -> bool:
+    """Whether `value` has the shape of a public id (not whether one exists)."""
+    return isinstance(value, str) and re.fullmatch(PUBLIC_ID_RE, value) is not None
+
+
+class Organization(models.Model):
+    """A CDMO: the tenant. Everything else belongs to exactly one.
+
+    `public_id` is random, public and never changes: API keys and survey links carry it, so
+    the lookups that start from a token find the organization first and then search inside
+    it (which is what lets the tables be distributed by organization).
+    """
+
+    public_id = models.CharField(
+        max_length=PUBLIC_ID_LENGTH,
+        unique=True,
+        editable=False,
+        default=new_public_id,
+        validators=[RegexValidator(PUBLIC_ID_RE)],
+    )
     slug = models.SlugField(
         max_length=50,
         unique=True,
@@ -99,6 +129,18 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_public_id", None)
+        if not self._state.adding and loaded is not None and self.public_id != loaded:
+            raise RuntimeError("An organization's public id never changes: keys and links use it.")
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_public_id = instance.__dict__.get("public_id")
+        return instance
 
 
 class Role(models.TextChoices):
@@ -192,9 +234,11 @@ class AuditEvent(models.Model):
 class ApiKey(models.Model):
     """An organization's key for integrations. Only a hash is stored; the key is shown once.
 
-    Keys look like `cdmo_<prefix>_<secret>`: the prefix finds the row, the SHA-256 of the whole
-    key (compared in constant time) proves it. The secret is 256 random bits, so a fast hash
-    is enough (a slow password hash protects guessable secrets, which these are not).
+    Keys look like `cdmo_<organization public id>_<prefix>_<secret>`: the public id finds the
+    organization, the prefix the row inside it, and the SHA-256 of the whole key (compared in
+    constant time) proves it. The secret is 256 random bits, so a fast hash is enough (a slow
+    password hash protects guessable secrets, which these are not). Keys issued before the
+    public id existed (`cdmo_<prefix>_<secret>`) still work: see `api_key_authenticate`.
     """
 
     class Scope(models.TextChoices):
@@ -204,7 +248,8 @@ class ApiKey(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ)
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    # Unique per organization; indexed alone for the lookup of keys issued before the public id.
+    prefix = models.CharField(max_length=16, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -225,6 +270,9 @@ class ApiKey(models.Model):
                 Lower("name"),
                 name="accounts_apikey_name_uniq",
                 violation_error_message="An API key with this name already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "prefix"], name="accounts_apikey_prefix_uniq"
             ),
             models.CheckConstraint(
                 condition=models.Q(scope__in=["read", "write"]), name="accounts_apikey_scope_valid"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.errors import DomainError
-from accounts.models import Membership, Organization, User
+from accounts.models import Membership, Organization, User, is_public_id
 
 
 def organization_get_by_slug(*, slug: str) -> Organization:
@@ -13,6 +13,14 @@ def organization_get_by_slug(*, slug: str) -> Organization:
     if org is None:
         raise DomainError(f"No organization with slug '{slug}'.", field="org")
     return org
+
+
+def organization_get_by_public_id(*, public_id: str) -> Organization | None:
+    """The organization a token names (API key, survey link), or None. Tokens come from
+    outside, so anything that is not a well-formed public id is None without a query."""
+    if not is_public_id(public_id):
+        return None
+    return Organization.objects.filter(public_id=public_id).first()
 
 
 def memberships_for_user(*, user: User) -> QuerySet[Membership]:

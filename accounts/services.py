@@ -17,8 +17,9 @@ from django.utils.module_loading import import_string
 
 from accounts.audit import audit_record, snapshot
 from accounts.errors import DomainError, PermissionDeniedError
-from accounts.models import ApiKey, Membership, Organization, Role, User
+from accounts.models import ApiKey, Membership, Organization, Role, User, is_public_id
 from accounts.permissions import Actor
+from accounts.selectors import organization_get_by_public_id
 
 
 def _clean_email(email: str, field: str = "email") -> str:
@@ -137,6 +138,10 @@ def membership_add(
 
 
 # --- API keys -------------------------------------------------------------------------------
+# A key is `cdmo_<organization public id>_<prefix>_<secret>`: the public id is lowercase base32
+# and the prefix hex, neither contains `_`; the secret (`token_urlsafe`) may, so a key is split
+# from the left at most three times. Keys issued before the public id existed are
+# `cdmo_<prefix>_<secret>` (a 12-character prefix, never a well-formed 10-character public id).
 KEY_PREFIX = "cdmo"
 
 
@@ -165,7 +170,7 @@ def api_key_create(
     if ApiKey.objects.for_organization(actor.organization).filter(name__iexact=name).exists():
         raise DomainError("An API key with this name already exists.", field="name")
     prefix = secrets.token_hex(6)
-    raw = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    raw = f"{KEY_PREFIX}_{actor.organization.public_id}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
         organization=actor.organization,
         name=name,
@@ -208,21 +213,62 @@ def api_key_revoke(*, actor: Actor, api_key_id: int) -> ApiKey:
     return key
 
 
+def _api_key_find(raw: str) -> ApiKey | None:
+    """The key `raw` claims to be, found inside the organization it names (its hash is not
+    checked here). What follows `cdmo_` decides the format: a well-formed public id, or else
+    the prefix of a key issued before (`_api_key_find_legacy`)."""
+    parts = raw.split("_", 3)
+    if len(parts) < 3 or parts[0] != KEY_PREFIX:
+        return None
+    if not is_public_id(parts[1]):
+        return _api_key_find_legacy(raw)
+    organization = organization_get_by_public_id(public_id=parts[1])
+    if organization is None or len(parts) != 4:
+        return None
+    return (
+        ApiKey.objects.for_organization(organization)
+        .filter(prefix=parts[2])
+        .select_related("organization")
+        .first()
+    )
+
+
+def _api_key_find_legacy(raw: str) -> ApiKey | None:
+    """A key issued before keys carried their organization's public id: `cdmo_<prefix>_<secret>`.
+
+    Such a key does not say which organization it belongs to, so this is the one lookup that
+    runs across organizations (by the prefix, with its own index). Prefixes are unique only
+    per organization now, so every key with the prefix is compared with the hash (in practice
+    one). It exists so that integrations set up before keep working; admins should rotate
+    these keys (create a new one, then revoke the old), after which this path can go.
+    """
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
+        return None
+    digest = _hash_key(raw)
+    candidates = (
+        ApiKey.objects.unscoped_dangerously()
+        .filter(prefix=parts[1])
+        .select_related("organization")
+        .order_by("pk")[:10]
+    )
+    for key in candidates:
+        if hmac.compare_digest(key.key_hash, digest):
+            return key
+    return None
+
+
 def api_key_authenticate(raw: str) -> ApiKey | None:
     """The usable key matching `raw`, or None (unknown, malformed, revoked or expired).
 
-    The lookup is by the public prefix, across organizations by necessity: the key itself is
-    what names its organization. Marks `last_used_at` at most once a minute.
+    The organization comes from the key itself (its public id), then the key from its prefix
+    inside that organization, and the SHA-256 of the whole key, compared in constant time,
+    proves it: a correct prefix and secret under another organization's public id is refused.
+    Keys issued before the public id go through `_api_key_find_legacy`. Marks `last_used_at`
+    at most once a minute.
     """
-    parts = (raw or "").split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        return None
-    key = (
-        ApiKey.objects.unscoped_dangerously()
-        .select_related("organization")
-        .filter(prefix=parts[1])
-        .first()
-    )
+    raw = raw or ""
+    key = _api_key_find(raw)
     if key is None or not hmac.compare_digest(key.key_hash, _hash_key(raw)):
         return None
     now = timezone.now()

@@ -88,7 +88,7 @@ CHUNK = 2_000  # projects per write
 
 # Columns written per table (ids assigned here, so children can refer to parents).
 COLUMNS = {
-    "accounts_organization": ["id", "slug", "name", "timezone", "created_at"],
+    "accounts_organization": ["id", "public_id", "slug", "name", "timezone", "created_at"],
     "accounts_user": [
         "id",
         "password",
@@ -366,14 +366,18 @@ class Generator:
 
     # People and organizations: a handful of rows, written first.
     def _people(self) -> None:
+        from accounts.models import new_public_id
+
         w, rng = self.w, self.rng
         weights = ORG_WEIGHTS[self.size]
         total_w = sum(weights)
         for i, weight in enumerate(weights):
             slug = f"bench-{self.size}-{chr(ord('a') + i)}"
             org = Org(id=w.new_id("accounts_organization"), slug=slug)
+            # Unique per row: a column default (`Writer.extra`) would repeat one value.
             w.add(
-                "accounts_organization", (org.id, slug, f"Bench {self.size} {i + 1}", "UTC", START)
+                "accounts_organization",
+                (org.id, new_public_id(), slug, f"Bench {self.size} {i + 1}", "UTC", START),
             )
             share = self.target * weight / total_w
             n_pm = max(3, round(share / 2_500))

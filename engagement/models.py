@@ -15,16 +15,22 @@ from journey.models import Client, Feedback, Milestone, Project, ServiceModel, c
 class SurveyLink(TenantModel):
     """One e-mailed link to a feedback request. Only the SHA-256 of the token is stored: the
     token itself exists in the e-mail alone. Every link of a request dies with its answer or
-    its expiry (the request's `expires_at`)."""
+    its expiry (the request's `expires_at`). The hash is unique per organization; it is indexed
+    alone for the lookup of links e-mailed before tokens carried their organization."""
 
     feedback = models.ForeignKey(Feedback, on_delete=models.CASCADE, related_name="links")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64, db_index=True)
     purpose = models.CharField(max_length=10, default="invite")  # invite | reminder
     opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "journey_surveylink"
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="engagement_surveylink_token_uniq"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.purpose} link for feedback {self.feedback_id}"
@@ -171,7 +177,9 @@ class ClientHealthSnapshot(TenantModel):
         db_table = "journey_clienthealthsnapshot"
         ordering = ["client_id", "day"]
         constraints = [
-            models.UniqueConstraint(fields=["client", "day"], name="journey_health_one_per_day"),
+            models.UniqueConstraint(
+                fields=["organization", "client", "day"], name="journey_health_one_per_day"
+            ),
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__lte=100),
                 name="journey_health_score_range",

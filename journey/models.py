@@ -245,12 +245,13 @@ class Contact(TenantModel):
         ordering = ["-is_primary", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["client"],
+                fields=["organization", "client"],
                 condition=Q(is_primary=True),
                 name="journey_contact_one_primary",
                 violation_error_message="This client already has a primary contact.",
             ),
             models.UniqueConstraint(
+                F("organization"),
                 F("client"),
                 Lower("email"),
                 condition=~Q(email=""),
@@ -393,7 +394,7 @@ class PhaseTransition(TenantModel):
         ordering = ["project_id", "seq"]
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "seq"],
+                fields=["organization", "project", "seq"],
                 name="journey_transition_seq_uniq",
                 violation_error_message="Someone else moved this project a moment ago; reload it and try again.",
             ),
@@ -456,6 +457,7 @@ class Milestone(TenantModel):
         ordering = ["due_date", "id"]
         constraints = [
             models.UniqueConstraint(
+                F("organization"),
                 F("project"),
                 F("phase"),
                 Lower("title"),
@@ -570,7 +572,7 @@ class Feedback(TenantModel):
             ),
             # One automatic survey per phase gate: the gate task may run twice.
             models.UniqueConstraint(
-                fields=["project", "phase", "kind"],
+                fields=["organization", "project", "phase", "kind"],
                 condition=Q(origin="gate"),
                 name="journey_feedback_one_gate_survey",
                 violation_error_message="This phase gate already has its survey.",

@@ -1,11 +1,14 @@
 """Gate surveys: feedback requests e-mailed to the client's primary contact with a link that
 opens a public page, answered once, without login.
 
-The link's token is `secrets.token_urlsafe(32)` (256 bits) and lives only in the e-mail: the
-database keeps its SHA-256. A request may have two links (the invitation and the one
-reminder); all of them die when the request is answered or expires (`expires_at`). Sending
-is a Celery task that runs after the request's transaction commits; it can run twice (the
-conditional update on `sent_at` lets one of them send).
+The link's token is `<organization public id>.<secrets.token_urlsafe(32)>` (256 random bits)
+and lives only in the e-mail: the database keeps the SHA-256 of the whole token. The public id
+names the organization, so the page looks the link up inside it (`.` is in neither the
+urlsafe alphabet nor the public id's, and stays as it is in a URL path). A request may have
+two links (the invitation and the one reminder); all of them die when the request is
+answered or expires (`expires_at`). Sending is a Celery task that runs after the request's
+transaction commits; it can run twice (the conditional update on `sent_at` lets one of them
+send).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Organization
 from accounts.permissions import Actor
+from accounts.selectors import organization_get_by_public_id
+from accounts.tenancy import TenantQuerySet
 from engagement.models import SurveyLink
 from engagement.services.alerts import alerts_for_low_score
 from engagement.services.playbooks import gate_surveys_enabled
@@ -48,6 +53,7 @@ log = logging.getLogger(__name__)
 # The moves that close a gate: leaving a phase forward, and the completion.
 GATE_KINDS = (TransitionKind.WON, TransitionKind.ADVANCED, TransitionKind.COMPLETED)
 MAX_TOKEN_LENGTH = 128
+ORGANIZATION_SEPARATOR = "."
 
 
 def token_hash(token: str) -> str:
@@ -58,11 +64,12 @@ def survey_url(token: str) -> str:
     return f"{settings.SITE_URL}{reverse('survey', args=[token])}"
 
 
-def _new_link(feedback: Feedback, purpose: str) -> str:
-    """A fresh token for the request; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+def _new_link(organization: Organization, feedback: Feedback, purpose: str) -> str:
+    """A fresh token for the request, led by the organization's public id; only its hash is
+    stored."""
+    token = f"{organization.public_id}{ORGANIZATION_SEPARATOR}{secrets.token_urlsafe(32)}"
     SurveyLink.objects.create(
-        organization_id=feedback.organization_id,
+        organization=organization,
         feedback=feedback,
         token_hash=token_hash(token),
         purpose=purpose,
@@ -203,7 +210,7 @@ def survey_send(
     if claimed != 1:
         return None
     feedback.sent_at, feedback.expires_at = now, expires
-    token = _new_link(feedback, "invite")
+    token = _new_link(organization, feedback, "invite")
     if deliver:
         # Sent inside the transaction: a failing mail server rolls `sent_at` back for a retry.
         _mail(feedback, token, reminder=False)
@@ -240,7 +247,7 @@ def survey_send_reminders(
             if claimed != 1:
                 continue
             feedback.reminder_sent_at = now
-            token = _new_link(feedback, "reminder")
+            token = _new_link(organization, feedback, "reminder")
             if deliver:
                 _mail(feedback, token, reminder=True)
             sent += 1
@@ -257,18 +264,39 @@ class SurveyState:
     link: SurveyLink | None = None
 
 
+def _link_find(token: str) -> SurveyLink | None:
+    """The link of a token: inside the organization its public id names, by the hash of the
+    whole token (so another organization's public id in front of a real secret finds
+    nothing)."""
+    links = SurveyLink.objects.select_related(
+        "feedback__project__client", "feedback__contact", "organization"
+    )
+    public_id, separator, _secret = token.partition(ORGANIZATION_SEPARATOR)
+    if not separator:
+        return _link_find_legacy(links, token)
+    organization = organization_get_by_public_id(public_id=public_id)
+    if organization is None:
+        return None
+    return links.for_organization(organization).filter(token_hash=token_hash(token)).first()
+
+
+def _link_find_legacy(links: TenantQuerySet, token: str) -> SurveyLink | None:
+    """A link e-mailed before tokens carried their organization (a bare `token_urlsafe(32)`,
+    which never contains the separator): by the hash alone, across organizations, with its
+    own index. A hash is unique only per organization now, so a hash found twice opens
+    nothing. Such links die with their request's expiry (`SURVEY_LINK_DAYS` after they were
+    sent), so this path can go once every link sent before the change has expired."""
+    found = list(links.unscoped_dangerously().filter(token_hash=token_hash(token))[:2])
+    return found[0] if len(found) == 1 else None
+
+
 def survey_lookup(*, token: Any, now: dt.datetime | None = None) -> SurveyState:
     """The request behind a token. The token is the only credential, so this is the one read
-    that starts without an organization: by the hash, across organizations by design."""
+    that starts without an organization: the token names it (`_link_find`)."""
     now = now or timezone.now()
     if not isinstance(token, str) or not 20 <= len(token) <= MAX_TOKEN_LENGTH:
         return SurveyState("unknown")
-    link = (
-        SurveyLink.objects.unscoped_dangerously()
-        .filter(token_hash=token_hash(token))
-        .select_related("feedback__project__client", "feedback__contact", "organization")
-        .first()
-    )
+    link = _link_find(token)
     if link is None:
         return SurveyState("unknown")
     feedback = link.feedback

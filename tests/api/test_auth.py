@@ -4,16 +4,21 @@ sessions with roles, 401 with WWW-Authenticate, 403 for read keys and roles."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import services
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import ApiKey, AuditEvent
 from accounts.permissions import Actor
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services import api_key_authenticate, api_key_create, api_key_revoke
 from journey.models import Client
 from tests.factories import MembershipFactory, UserFactory
 
@@ -28,7 +33,7 @@ def bearer(raw: str) -> APIClient:
 def test_key_is_stored_hashed_and_shown_once(org, admin):
     key, raw = api_key_create(actor=admin, name="ERP sync", scope="write")
     stored = ApiKey.objects.for_organization(org).get(pk=key.pk)
-    assert raw.startswith(f"cdmo_{stored.prefix}_") and len(raw) > 50
+    assert raw.startswith(f"cdmo_{org.public_id}_{stored.prefix}_") and len(raw) > 60
     assert raw not in stored.key_hash and len(stored.key_hash) == 64
     assert stored.created_by == admin.user
     assert bearer(raw).get("/api/v1/clients/").status_code == 200
@@ -205,3 +210,107 @@ def test_system_actor_keys_are_audited(org):
     assert (
         AuditEvent.objects.for_organization(org).filter(object_type="accounts.apikey").count() == 1
     )
+
+
+# --- keys name their organization -----------------------------------------------------------
+LEGACY_SECRET = "Zx_9-legacy_secret-with_underscores_and-dashes_0123456789"
+
+
+def legacy_key(organization, *, prefix: str = "0a1b2c3d4e5f", name: str = "legacy") -> str:
+    """A key as issued before keys carried the public id: `cdmo_<prefix>_<secret>`."""
+    raw = f"cdmo_{prefix}_{LEGACY_SECRET}"
+    ApiKey.objects.create(
+        organization=organization,
+        name=name,
+        scope="read",
+        prefix=prefix,
+        key_hash=hashlib.sha256(raw.encode()).hexdigest(),
+    )
+    return raw
+
+
+def fixed_prefix(monkeypatch, prefix: str) -> None:
+    """New keys get `prefix` (the service draws it from `secrets.token_hex`)."""
+    monkeypatch.setattr(
+        services,
+        "secrets",
+        SimpleNamespace(token_hex=lambda n: prefix, token_urlsafe=secrets.token_urlsafe),
+    )
+
+
+@pytest.mark.django_db
+def test_a_new_key_carries_its_organizations_public_id(org, admin):
+    key, raw = api_key_create(actor=admin, name="k", scope="read")
+    tag, public_id, prefix, secret = raw.split("_", 3)
+    assert (tag, public_id, prefix) == ("cdmo", org.public_id, key.prefix)
+    assert len(public_id) == 10 and set(public_id) <= set("abcdefghijklmnopqrstuvwxyz234567")
+    assert len(secret) >= 43
+    response = bearer(raw).get("/api/v1/clients/")
+    assert response.status_code == 200
+    assert api_key_authenticate(raw) == key
+
+
+@pytest.mark.django_db
+def test_a_key_under_another_organizations_public_id_is_401(org, other_org, admin, monkeypatch):
+    key, raw = api_key_create(actor=admin, name="k", scope="write")
+    swapped = raw.replace(f"cdmo_{org.public_id}_", f"cdmo_{other_org.public_id}_", 1)
+    assert swapped != raw and swapped.endswith(raw.split("_", 2)[2])  # same prefix + secret
+    assert bearer(swapped).get("/api/v1/clients/").status_code == 401
+    # Even when the other organization has a key with the very same prefix.
+    fixed_prefix(monkeypatch, key.prefix)
+    theirs, their_raw = api_key_create(actor=Actor.system(other_org), name="k", scope="write")
+    assert theirs.prefix == key.prefix
+    response = bearer(swapped).get("/api/v1/clients/")
+    assert response.status_code == 401 and response["WWW-Authenticate"] == 'Bearer realm="api"'
+    # Unknown, malformed or truncated public ids are refused the same way.
+    for bad in (
+        raw.replace(f"_{org.public_id}_", "_aaaaaaaaaa_", 1),
+        raw.replace(f"_{org.public_id}_", f"_{org.public_id.upper()}_", 1),
+        f"cdmo_{org.public_id}_{key.prefix}",
+    ):
+        assert api_key_authenticate(bad) is None, bad
+    assert api_key_authenticate(raw) == key and api_key_authenticate(their_raw) == theirs
+    key.refresh_from_db()
+    assert key.last_used_at is not None  # by the genuine key only
+
+
+@pytest.mark.django_db
+def test_a_key_issued_before_the_public_id_still_authenticates(org, other_org):
+    raw = legacy_key(org)
+    assert raw.count("_") > 3  # the secret has `_` of its own
+    key = ApiKey.objects.for_organization(org).get(name="legacy")
+    response = bearer(raw).get("/api/v1/clients/")
+    assert response.status_code == 200
+    key.refresh_from_db()
+    assert key.last_used_at is not None
+    assert api_key_authenticate(raw) == key
+    # Still a secret: a tampered one, or the legacy prefix under a public id, is refused.
+    assert bearer(raw[:-1] + "Q").get("/api/v1/clients/").status_code == 401
+    assert api_key_authenticate(f"cdmo_{org.public_id}_{raw.removeprefix('cdmo_')}") is None
+    # And revocable like any key.
+    api_key_revoke(actor=Actor.system(org), api_key_id=key.pk)
+    assert bearer(raw).get("/api/v1/clients/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_legacy_key_is_found_when_another_organization_reuses_its_prefix(
+    org, other_org, monkeypatch
+):
+    raw = legacy_key(org, prefix="abcdef012345")
+    fixed_prefix(monkeypatch, "abcdef012345")
+    theirs, their_raw = api_key_create(actor=Actor.system(other_org), name="k", scope="read")
+    assert api_key_authenticate(raw).organization == org
+    assert api_key_authenticate(their_raw) == theirs
+
+
+@pytest.mark.django_db
+def test_the_same_prefix_in_two_organizations_is_allowed(org, other_org, monkeypatch):
+    fixed_prefix(monkeypatch, "feedc0ffee00")
+    mine, my_raw = api_key_create(actor=Actor.system(org), name="k", scope="read")
+    theirs, their_raw = api_key_create(actor=Actor.system(other_org), name="k", scope="read")
+    assert mine.prefix == theirs.prefix == "feedc0ffee00"
+    assert api_key_authenticate(my_raw) == mine and api_key_authenticate(their_raw) == theirs
+    assert my_raw.split("_", 3)[3] != their_raw.split("_", 3)[3]
+    # Inside one organization a prefix is still unique.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiKey.objects.create(organization=org, name="k2", prefix="feedc0ffee00", key_hash="0" * 64)

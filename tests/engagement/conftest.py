@@ -19,7 +19,7 @@ from journey.services import feedback_create, project_transition
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning, UTC
-LINK = re.compile(r"/survey/([A-Za-z0-9_-]{20,})/")
+LINK = re.compile(r"/survey/([A-Za-z0-9_.-]{20,})/")
 
 
 def at(days: float = 0, *, hours: float = 0, minutes: float = 0) -> dt.datetime:

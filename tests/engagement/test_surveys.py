@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import secrets
 
 import pytest
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.test import Client as BrowserClient
 
 from engagement.models import SurveyLink
@@ -19,11 +21,13 @@ from engagement.selectors import (
 )
 from engagement.services.playbooks import engagement_settings_update
 from engagement.services.surveys import (
+    MAX_TOKEN_LENGTH,
     survey_answer,
     survey_gate_request,
     survey_lookup,
     survey_send,
     survey_send_reminders,
+    token_hash,
 )
 from engagement.tasks import survey_gate_task
 from journey.errors import JourneyError
@@ -482,3 +486,102 @@ def test_a_request_through_the_feedback_endpoint_is_emailed_too(
     request = Feedback.objects.for_organization(world.org).get(pk=response.json()["id"])
     assert (request.origin, request.sent_at, request.expires_at) == ("request", at(0), at(30))
     assert len(mail.outbox) == 1 and tokens_in_outbox()
+
+
+# --- tokens name their organization ---------------------------------------------------------
+def legacy_link(world) -> tuple[Feedback, str]:
+    """A request sent before tokens carried the public id: its link is a bare
+    `token_urlsafe(32)`, stored by its hash."""
+    feedback, _token = send_request(world)
+    token = secrets.token_urlsafe(32)
+    SurveyLink.objects.create(
+        organization=world.org, feedback=feedback, token_hash=token_hash(token)
+    )
+    return feedback, token
+
+
+def test_a_new_token_names_the_organization_and_works_end_to_end(world, clock):
+    clock(at(0))
+    feedback, token = send_request(world)
+    public_id, separator, secret = token.partition(".")
+    assert (public_id, separator) == (world.org.public_id, ".") and len(secret) >= 43
+    assert len(token) <= MAX_TOKEN_LENGTH
+    state = survey_lookup(token=token)
+    assert (state.status, state.feedback.pk, state.link.organization) == (
+        "open",
+        feedback.pk,
+        world.org,
+    )
+    browser = BrowserClient()
+    assert browser.get(page(token)).status_code == 200
+    response = browser.post(page(token), {"score": "5", "comment": "Great kick-off."})
+    assert response.status_code == 302 and response["Location"] == page(token)
+    feedback.refresh_from_db()
+    assert (feedback.score, feedback.comment) == (5, "Great kick-off.")
+    assert survey_lookup(token=token).status == "answered"
+
+
+def test_a_token_naming_another_organization_is_unknown(world, other_world, clock):
+    clock(at(0))
+    feedback, token = send_request(world)
+    _theirs, their_token = send_request(other_world)
+    secret = token.partition(".")[2]
+    for guess in (
+        f"{other_world.org.public_id}.{secret}",  # the other organization's id
+        f"{their_token.partition('.')[0]}.{secret}",
+        f"aaaaaaaaaa.{secret}",  # well-formed, nobody's
+        f"{world.org.public_id.upper()}.{secret}",
+        f".{secret}",
+        secret,  # the secret alone is not a legacy token either
+    ):
+        assert survey_lookup(token=guess).status == "unknown", guess
+        assert BrowserClient().get(page(guess)).status_code == 404
+        with pytest.raises(JourneyError) as exc:
+            survey_answer(token=guess, score=1)
+        assert exc.value.code == "unknown"
+    feedback.refresh_from_db()
+    assert feedback.score is None
+    assert survey_lookup(token=token).status == "open"
+
+
+def test_a_link_emailed_before_tokens_named_the_organization_still_works(world, other_world, clock):
+    clock(at(0))
+    feedback, token = legacy_link(world)
+    assert "." not in token
+    state = survey_lookup(token=token)
+    assert (state.status, state.feedback.pk, state.link.organization) == (
+        "open",
+        feedback.pk,
+        world.org,
+    )
+    assert BrowserClient().get(page(token)).status_code == 200
+    survey_answer(token=token, score=2, comment="Late start.")
+    feedback.refresh_from_db()
+    assert (feedback.score, feedback.comment) == (2, "Late start.")
+    assert survey_lookup(token=token).status == "answered"
+    # It dies with its request's expiry like any link.
+    _other, old_token = legacy_link(other_world)
+    clock(at(30))
+    assert survey_lookup(token=old_token).status == "expired"
+
+
+def test_two_organizations_may_hold_the_same_token_hash(world, other_world, clock):
+    clock(at(0))
+    mine, token = legacy_link(world)
+    theirs, _ = send_request(other_world)
+    SurveyLink.objects.create(
+        organization=other_world.org, feedback=theirs, token_hash=token_hash(token)
+    )
+    assert (
+        SurveyLink.objects.unscoped_dangerously().filter(token_hash=token_hash(token)).count() == 2
+    )
+    # A legacy token found in two organizations opens neither.
+    assert survey_lookup(token=token).status == "unknown"
+    # A new token's hash covers its organization's id, so each finds its own.
+    new_mine, my_token = send_request(world)
+    assert survey_lookup(token=my_token).feedback.pk == new_mine.pk
+    # Inside one organization a hash is still unique.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SurveyLink.objects.create(
+            organization=world.org, feedback=mine, token_hash=token_hash(token)
+        )
