@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
+from engagement.demo import demo_seed
 from engagement.models import Alert, ClientHealthSnapshot, Playbook, SurveyLink
-from journey.demo import demo_seed
 from journey.models import Feedback
 
 TODAY = dt.date(2026, 6, 30)
