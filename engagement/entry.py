@@ -1,15 +1,18 @@
-"""The one door from `journey` into engagement. The journey services call these two
-functions, inside their transaction, after a journal entry or a feedback row is written; they
-know nothing else of this app (no signals, no other import). Everything that leaves the
-database is queued after commit, so a rolled-back change sends nothing."""
+"""The one door from `journey` into engagement. The journey services call these functions,
+inside their transaction, after they wrote: a journal entry, a feedback row, or any change to
+a client's work (`journey.changes`); they know nothing else of this app (no signals, no other
+import). Everything runs or is queued after commit, so a rolled-back change does nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 
+from accounts.models import Organization
 from engagement.services.alerts import alerts_for_low_score
 from engagement.services.surveys import GATE_KINDS
-from engagement.tasks import survey_gate_task, survey_send_task
+from engagement.tasks import health_refresh_task, survey_gate_task, survey_send_task
 from journey.models import Feedback, PhaseTransition
 
 
@@ -36,3 +39,31 @@ def journey_feedback_recorded(*, feedback: Feedback) -> None:
             lambda: survey_send_task.delay(organization_id=org_id, feedback_id=feedback_id),
             robust=True,
         )
+
+
+def journey_clients_changed(
+    *, organization: Organization, client_ids: Iterable[int | None]
+) -> None:
+    """These clients' work changed: their stored health is recomputed after commit (one task
+    per transaction and organization, with every client the transaction touched)."""
+    ids = {int(i) for i in client_ids if i is not None}
+    if not ids:
+        return
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        health_refresh_task.delay(organization_id=organization.pk, client_ids=sorted(ids))
+        return
+    # One callback per transaction and organization, carrying the ids (a rolled-back
+    # transaction drops its callbacks, and with them the ids).
+    for _sids, func, _robust in conn.run_on_commit:
+        if getattr(func, "health_organization_id", None) == organization.pk:
+            func.client_ids |= ids
+            return
+    org_id = organization.pk
+
+    def refresh() -> None:
+        health_refresh_task.delay(organization_id=org_id, client_ids=sorted(refresh.client_ids))
+
+    refresh.health_organization_id = org_id  # type: ignore[attr-defined]
+    refresh.client_ids = set(ids)  # type: ignore[attr-defined]
+    transaction.on_commit(refresh, robust=True)

@@ -189,3 +189,34 @@ class ClientHealthSnapshot(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.day}: {self.score}"
+
+
+class ClientHealthCurrent(TenantModel):
+    """A client's health now, with its breakdown: what the dashboard, the at-risk list, the
+    clients list and the API read. Written by `health_refresh` after a change to the client
+    (and by the daily snapshot, since time alone moves the cadence and stuck components)."""
+
+    # One row per client (the constraint below); a foreign key, not a one-to-one, so the
+    # only unique key includes the organization (the schema distributes by organization).
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    components = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "client"], name="engagement_health_current_one"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__lte=100),
+                name="engagement_health_current_score_range",
+            ),
+        ]
+        indexes = [
+            # The API's list (lowest first) and the at-risk list read this order.
+            models.Index(fields=["organization", "score", "client"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.score}"

@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from accounts.models import Organization
 from engagement.services.alerts import alerts_run_rules
-from engagement.services.health import health_snapshot_take
+from engagement.services.health import health_refresh, health_snapshot_take
 from engagement.services.playbooks import playbooks_ensure
 from engagement.services.surveys import survey_gate_request, survey_send, survey_send_reminders
 
@@ -74,3 +74,21 @@ def engagement_daily_all_task() -> int:
     for organization_id in ids:
         engagement_daily_task.delay(organization_id=organization_id)
     return len(ids)
+
+
+@shared_task(**RETRY)
+def health_refresh_task(organization_id: int, client_ids: list[int]) -> int:
+    """Recompute and store the health of clients whose work changed; the number stored."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return 0
+    return health_refresh(organization=organization, client_ids=client_ids)
+
+
+@shared_task(**RETRY)
+def health_refresh_all_task(organization_id: int) -> int:
+    """Every client's health again (the weights or a playbook changed)."""
+    organization = _organization(organization_id)
+    if organization is None:
+        return 0
+    return health_snapshot_take(organization=organization)

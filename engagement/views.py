@@ -34,6 +34,7 @@ from engagement.selectors import (
 )
 from engagement.services import alerts as alert_services
 from engagement.services import playbooks as playbook_services
+from engagement.services import settings as settings_services
 from engagement.services.health import at_risk_rows, client_health, client_health_trend
 from engagement.services.matching import SCORE_RULES, project_pm_suggestions
 from engagement.services.playbooks import HEALTH_COMPONENTS
@@ -384,7 +385,7 @@ def playbook_save(request: HttpRequest, playbook_id: int) -> HttpResponse:
     return _settings_save(
         request,
         PlaybookForm(request.POST, playbook=playbook),
-        playbook_services.playbook_update,
+        settings_services.playbook_update,
         playbook_id=playbook.pk,
         data=lambda form: form.service_data(),
         block=lambda saved, form: _playbook_block(
@@ -403,7 +404,7 @@ def health_weights_save(request: HttpRequest) -> HttpResponse:
     return _settings_save(
         request,
         HealthWeightsForm(request.POST, components=HEALTH_COMPONENTS),
-        playbook_services.engagement_settings_update,
+        settings_services.engagement_settings_update,
         data=lambda form: {"health_weights": dict(form.cleaned_data)},
         block=lambda saved, form: _weights_block(org, form, saved=saved is not None),
         part="weights_block",
@@ -419,7 +420,7 @@ def gate_surveys_save(request: HttpRequest) -> HttpResponse:
     return _settings_save(
         request,
         GateSurveysForm(request.POST),
-        playbook_services.engagement_settings_update,
+        settings_services.engagement_settings_update,
         data=lambda form: {"gate_surveys_disabled_for": form.disabled_for()},
         block=lambda saved, form: _gates_block(org, form, saved=saved is not None),
         part="gates_block",

@@ -5,6 +5,8 @@ services; scoping, roles and errors come from `OrganizationViewSet`."""
 from __future__ import annotations
 
 import django_filters as df
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,12 +24,12 @@ from accounts.api.schema import ERRORS, READ_ERRORS
 from accounts.filters import IdFilter, SearchFilterSet
 from accounts.permissions import Perm
 from engagement import selectors as es
-from engagement.models import Alert, AlertKind, Playbook
+from engagement.models import Alert, AlertKind, ClientHealthCurrent, Playbook
 from engagement.services import alerts as alert_services
 from engagement.services import health as health_services
 from engagement.services import playbooks as playbook_services
+from engagement.services import settings as settings_services
 from journey.models import (
-    Client,
     Feedback,
     FeedbackKind,
     FeedbackOrigin,
@@ -279,7 +281,7 @@ class PlaybookViewSet(EngagementViewSet):
         playbook = self.get_object()
         data = self._input(PlaybookPatchIn)
         return self._render(
-            playbook_services.playbook_update(actor=self.actor, playbook_id=playbook.pk, **data)
+            settings_services.playbook_update(actor=self.actor, playbook_id=playbook.pk, **data)
         )
 
 
@@ -442,23 +444,27 @@ AT_RISK = OpenApiParameter(
     ),
 )
 class ClientHealthViewSet(EngagementViewSet):
-    out_serializer, model = ClientHealthOut, Client
+    """The list reads the stored health (`ClientHealthCurrent`, kept current after every
+    change to a client and daily): a page costs a page. One client's detail is computed from
+    that client's own rows."""
+
+    out_serializer, model = ClientHealthOut, ClientHealthCurrent
     filter_backends: list = []
 
     def selector_list(self):
-        return health_services.client_health_list(organization=self.organization)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.model.objects.none()
-        rows = self.selector_list()
+        rows = health_services.client_health_stored(organization=self.organization)
         flag = self.request.query_params.get("at_risk")
         if flag is not None:
             if flag.lower() not in {"true", "false", "1", "0"}:
                 raise ValidationError({"at_risk": ["Give true or false."]})
-            wanted = flag.lower() in {"true", "1"}
-            rows = [r for r in rows if r.at_risk == wanted]
+            risky = Q(score__lt=settings.HEALTH_AT_RISK_BELOW)
+            rows = rows.filter(risky if flag.lower() in {"true", "1"} else ~risky)
         return rows
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        rows = [health_services.ClientHealth.from_stored(row) for row in page]
+        return self.get_paginated_response(self.out_serializer(rows, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
         pk = self.kwargs["pk"]

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -26,19 +26,22 @@ from accounts.models import Organization
 from accounts.permissions import Actor, Perm
 from engagement.models import Alert, AlertKind
 from engagement.selectors import alert_get
+from engagement.services.health import health_refresh
 from engagement.services.playbooks import playbook_map
+from engagement.services.work import (
+    client_cadence_state,
+    clients_with_open_work,
+    stuck_projects,
+)
 from journey.errors import JourneyError
 from journey.models import (
-    Client,
     Feedback,
     Milestone,
     Project,
-    ProjectStatus,
     Touchpoint,
     open_project_q,
 )
 from journey.scales import is_low_score, score_scale
-from journey.selectors import project_list
 from journey.service_helpers import require_text
 
 log = logging.getLogger(__name__)
@@ -123,6 +126,8 @@ def alert_resolve(*, actor: Actor, alert_id: int, note: Any) -> Alert:
         instance=alert,
         changes={"resolved_at": [None, now.isoformat()], "resolution_note": [None, text]},
     )
+    if alert.client_id is not None:  # the client's health counts its open alerts
+        health_refresh(organization=actor.organization, client_ids=[alert.client_id])
     return alert_get(organization=actor.organization, alert_id=alert.pk)
 
 
@@ -157,71 +162,15 @@ def alert_snooze(*, actor: Actor, alert_id: int, until: Any) -> Alert:
             ]
         },
     )
+    if alert.client_id is not None:  # the client's health counts its open alerts
+        health_refresh(organization=actor.organization, client_ids=[alert.client_id])
     return alert_get(organization=actor.organization, alert_id=alert.pk)
 
 
 # --- the daily rules ------------------------------------------------------------------------
-def _clients_with_open_work(
-    organization: Organization, now: dt.datetime, *, senior_only: bool = False
-):
-    """Clients with an open project, each with its last touchpoint (`last_touch_at/_id`; with
-    a senior leader present if `senior_only`) and when its first open project was opened."""
-    last = Touchpoint.objects.for_organization(organization).filter(
-        client=OuterRef("pk"), at__lte=now
-    )
-    if senior_only:
-        last = last.filter(senior_leader_present=True)
-    last = last.order_by("-at", "-id")
-    return (
-        Client.objects.for_organization(organization)
-        .filter(open_project_q("projects__"))
-        .annotate(
-            last_touch_at=Subquery(last.values("at")[:1]),
-            last_touch_id=Subquery(last.values("id")[:1]),
-            first_open_at=Min("projects__opened_at", filter=open_project_q("projects__")),
-        )
-        .select_related("account_manager")
-        .order_by("id")
-    )
-
-
-def _client_cadence_state(organization: Organization, now: dt.datetime) -> list[dict]:
-    """Per client with open work: its cadence (the strictest of its open projects' phases),
-    the last touchpoint, and since when the clock runs."""
-    playbooks = playbook_map(organization=organization)
-    clients = _clients_with_open_work(organization, now)
-    phases: dict[int, set[str]] = {}
-    for client_id, phase in (
-        Project.objects.for_organization(organization)
-        .filter(open_project_q())
-        .values_list("client_id", "phase")
-    ):
-        phases.setdefault(client_id, set()).add(phase)
-    out = []
-    for client in clients.distinct():
-        cadence_by_phase = playbooks[client.service_model].cadence_days or {}
-        cadences = [
-            cadence_by_phase.get(p) for p in phases.get(client.pk, ()) if cadence_by_phase.get(p)
-        ]
-        if not cadences:
-            continue
-        cadence = min(cadences)
-        since = client.last_touch_at or client.first_open_at
-        out.append(
-            {
-                "client": client,
-                "cadence": cadence,
-                "since": since,
-                "last_touch_id": client.last_touch_id,
-                "due_at": since + dt.timedelta(days=cadence),
-            }
-        )
-    return out
-
-
 def _rule_cadence(organization: Organization, now: dt.datetime) -> tuple[list[Alert], set[str]]:
     raised, causes = [], set()
-    for state in _client_cadence_state(organization, now):
+    for state in client_cadence_state(organization, now):
         if now < state["due_at"]:
             continue
         client = state["client"]
@@ -243,24 +192,6 @@ def _rule_cadence(organization: Organization, now: dt.datetime) -> tuple[list[Al
         if alert:
             raised.append(alert)
     return raised, causes
-
-
-def stuck_projects(
-    *, organization: Organization, now: dt.datetime | None = None
-) -> list[tuple[Project, int, dt.datetime]]:
-    """Active projects past their playbook's target for the current phase:
-    (project, target days, when it became stuck)."""
-    now = now or timezone.now()
-    playbooks = playbook_map(organization=organization)
-    out = []
-    for project in project_list(organization=organization).filter(status=ProjectStatus.ACTIVE):
-        target = (playbooks[project.client.service_model].target_days or {}).get(project.phase)
-        if not target or project.phase_entered_at is None:
-            continue
-        stuck_at = project.phase_entered_at + dt.timedelta(days=target)
-        if now >= stuck_at:
-            out.append((project, target, stuck_at))
-    return out
 
 
 def _rule_stuck(organization: Organization, now: dt.datetime) -> tuple[list[Alert], set[str]]:
@@ -376,7 +307,7 @@ def _rule_senior_leader(
     if not wanted:
         return [], set()
     clients = (
-        _clients_with_open_work(organization, now, senior_only=True)
+        clients_with_open_work(organization, now, senior_only=True)
         .filter(service_model__in=list(wanted))
         .distinct()
     )

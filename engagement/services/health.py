@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization
-from engagement.models import Alert, ClientHealthSnapshot
-from engagement.services.alerts import _client_cadence_state, stuck_projects
+from engagement.models import Alert, ClientHealthCurrent, ClientHealthSnapshot
 from engagement.services.playbooks import HEALTH_COMPONENTS, health_weights
+from engagement.services.work import client_cadence_state, stuck_projects
 from journey.models import (
     Client,
     Feedback,
@@ -64,6 +64,17 @@ class ClientHealth:
     def at_risk(self) -> bool:
         return self.score is not None and self.score < settings.HEALTH_AT_RISK_BELOW
 
+    @classmethod
+    def from_stored(cls, row) -> ClientHealth:
+        """The health a `ClientHealthCurrent` (or snapshot) row stored, with its breakdown."""
+        components = {
+            name: Component(
+                name=name, weight=c["weight"], score=c["score"], detail=c.get("detail", "")
+            )
+            for name, c in (row.components or {}).items()
+        }
+        return cls(client=row.client, score=row.score, components=components)
+
     def as_dict(self) -> dict:
         total = sum(c.weight for c in self.components.values() if c.counted)
         return {
@@ -90,6 +101,10 @@ def combine(components: dict[str, Component]) -> int | None:
     return _half_up(sum(c.weight * c.score for c in counted) / total)
 
 
+def _within(scope: list[int] | None, field: str) -> dict:
+    return {} if scope is None else {f"{field}__in": scope}
+
+
 def client_health_map(
     *, organization: Organization, now: dt.datetime | None = None, client_ids=None
 ) -> dict[int, ClientHealth]:
@@ -110,13 +125,15 @@ def client_health_map(
         )
     if not out:
         return out
+    # The rules below read only these clients' rows (all of them: no id list).
+    scope = None if client_ids is None else list(out)
 
     # feedback
     answers: dict[int, list[float]] = {}
     for client_id, kind, score in (
         Feedback.objects.for_organization(organization)
         .filter(
-            project__client_id__in=out,
+            **_within(scope, "project__client_id"),
             score__isnull=False,
             responded_at__gt=since,
             responded_at__lte=now,
@@ -133,7 +150,9 @@ def client_health_map(
     # milestones
     done = (
         Milestone.objects.for_organization(organization)
-        .filter(project__client_id__in=out, completed_at__gt=since, completed_at__lte=now)
+        .filter(
+            completed_at__gt=since, completed_at__lte=now, **_within(scope, "project__client_id")
+        )
         .values_list("project__client_id", "completed_at", "due_date")
     )
     on_time: dict[int, list[int]] = {}
@@ -146,7 +165,7 @@ def client_health_map(
         Milestone.objects.for_organization(organization)
         .filter(
             open_project_q("project__"),
-            project__client_id__in=out,
+            **_within(scope, "project__client_id"),
             completed_at__isnull=True,
             due_date__lt=today,
         )
@@ -160,7 +179,7 @@ def client_health_map(
         comp.detail = f"{good} of {completed} completed on time, {overdue} open and overdue"
 
     # touchpoints against the playbook
-    for state in _client_cadence_state(organization, now):
+    for state in client_cadence_state(organization, now, client_ids=scope):
         health = out.get(state["client"].pk)
         if health is None:
             continue
@@ -173,7 +192,7 @@ def client_health_map(
     # open alerts
     for row in (
         Alert.objects.for_organization(organization)
-        .filter(client_id__in=out, resolved_at__isnull=True)
+        .filter(resolved_at__isnull=True, client__isnull=False, **_within(scope, "client_id"))
         .values("client_id")
         .annotate(n=Count("id"))
     ):
@@ -182,11 +201,11 @@ def client_health_map(
         comp.detail = f"{row['n']} open alert(s)"
     # stuck projects
     stuck: dict[int, int] = {}
-    for project, _, _ in stuck_projects(organization=organization, now=now):
+    for project, _, _ in stuck_projects(organization=organization, now=now, client_ids=scope):
         stuck[project.client_id] = stuck.get(project.client_id, 0) + 1
     for row in (
         Project.objects.for_organization(organization)
-        .filter(open_project_q(), client_id__in=out)
+        .filter(open_project_q(), **_within(scope, "client_id"))
         .values("client_id")
         .annotate(n=Count("id"))
     ):
@@ -212,20 +231,31 @@ def client_health(
     return client_health_map(organization=organization, now=now, client_ids=[client.pk])[client.pk]
 
 
+def client_health_stored(*, organization: Organization) -> QuerySet[ClientHealthCurrent]:
+    """Every client's stored health, lowest first (no score last): an index scan, whatever
+    the organization's size, so a page of it costs a page."""
+    return (
+        ClientHealthCurrent.objects.for_organization(organization)
+        .select_related("client")
+        .order_by(F("score").asc(nulls_last=True), "client_id")
+    )
+
+
 def client_health_list(
     *, organization: Organization, now: dt.datetime | None = None
 ) -> list[ClientHealth]:
-    """Every client's health, lowest score first (clients without a score last)."""
+    """Every client's health computed now, lowest score first (clients without a score
+    last); the daily snapshot's input. Pages read `client_health_stored`."""
     rows = client_health_map(organization=organization, now=now).values()
     return sorted(rows, key=lambda h: (h.score is None, h.score or 0, h.client.name))
 
 
-def at_risk_clients(
-    *, organization: Organization, now: dt.datetime | None = None, limit: int | None = 10
-) -> list[ClientHealth]:
-    """Clients scoring below `HEALTH_AT_RISK_BELOW`, lowest first (the executive dashboard)."""
-    risky = [h for h in client_health_list(organization=organization, now=now) if h.at_risk]
-    return risky[:limit] if limit else risky
+def at_risk_clients(*, organization: Organization, limit: int | None = 10) -> list[ClientHealth]:
+    """Clients whose stored health is below `HEALTH_AT_RISK_BELOW`, lowest first."""
+    rows = client_health_stored(organization=organization).filter(
+        score__lt=settings.HEALTH_AT_RISK_BELOW
+    )
+    return [ClientHealth.from_stored(r) for r in (rows[:limit] if limit else rows)]
 
 
 def client_health_trend(
@@ -241,14 +271,31 @@ def client_health_trend(
     )
 
 
-@transaction.atomic
-def health_snapshot_take(*, organization: Organization, now: dt.datetime | None = None) -> int:
-    """Store today's score of every client (replacing today's if taken twice)."""
-    now = now or timezone.now()
+def _store(
+    organization: Organization, rows: dict[int, ClientHealth], now: dt.datetime, *, every: bool
+) -> None:
+    """Write `rows` as the clients' current health and today's snapshot (replacing what
+    today had). `every`: the rows are all the organization's clients."""
     day = now.date()
-    rows = client_health_map(organization=organization, now=now)
-    scoped = ClientHealthSnapshot.objects.for_organization(organization)
-    scoped.filter(day=day).delete()
+    current = ClientHealthCurrent.objects.for_organization(organization)
+    today = ClientHealthSnapshot.objects.for_organization(organization).filter(day=day)
+    if not every:
+        current = current.filter(client_id__in=list(rows))
+        today = today.filter(client_id__in=list(rows))
+    current.delete()
+    today.delete()
+    ClientHealthCurrent.objects.bulk_create(
+        [
+            ClientHealthCurrent(
+                organization=organization,
+                client=h.client,
+                score=h.score,
+                components=h.as_dict(),
+                computed_at=now,
+            )
+            for h in rows.values()
+        ]
+    )
     ClientHealthSnapshot.objects.bulk_create(
         [
             ClientHealthSnapshot(
@@ -261,6 +308,30 @@ def health_snapshot_take(*, organization: Organization, now: dt.datetime | None 
             for h in rows.values()
         ]
     )
+
+
+@transaction.atomic
+def health_refresh(
+    *, organization: Organization, client_ids, now: dt.datetime | None = None
+) -> int:
+    """Recompute and store the health of these clients (after a change to them): reads only
+    their rows. Clients that are gone are skipped. The number stored."""
+    now = now or timezone.now()
+    ids = sorted({int(i) for i in client_ids if i is not None})
+    if not ids:
+        return 0
+    rows = client_health_map(organization=organization, now=now, client_ids=ids)
+    _store(organization, rows, now, every=False)
+    return len(rows)
+
+
+@transaction.atomic
+def health_snapshot_take(*, organization: Organization, now: dt.datetime | None = None) -> int:
+    """Store today's score of every client (replacing today's if taken twice), and make it
+    the current health (time alone moves the cadence and stuck components)."""
+    now = now or timezone.now()
+    rows = client_health_map(organization=organization, now=now)
+    _store(organization, rows, now, every=True)
     return len(rows)
 
 

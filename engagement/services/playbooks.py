@@ -8,17 +8,17 @@ or lists them, and readers that only need the figures use the defaults without w
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, Unpack
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
-from accounts.permissions import Actor, Perm
+from accounts.permissions import Actor
 from engagement.models import EngagementSettings, Playbook
 from journey.errors import JourneyError
 from journey.models import Phase, ServiceModel
 from journey.selectors import _get
-from journey.service_helpers import create_audited, require_text, unknown_fields, update_audited
+from journey.service_helpers import create_audited
 from metrics.selectors import metric_medians_over_time
 
 # Consultative clients (biotech, academic) want a partner who is in it with them: a touch a
@@ -125,48 +125,6 @@ def _phase_days(value: Any, current: dict, field: str) -> dict[str, int | None]:
     return out
 
 
-class PlaybookChanges(TypedDict, total=False):
-    cadence_days: dict[str, int | None]
-    target_days: dict[str, int | None]
-    senior_leader_expected: bool
-    senior_leader_every_days: int | None
-    notes: str
-
-
-@transaction.atomic
-def playbook_update(*, actor: Actor, playbook_id: int, **data: Unpack[PlaybookChanges]) -> Playbook:
-    """Change a playbook (admins). Day maps are merged: `{"execute": 5}` changes one phase."""
-    playbook = playbook_get(organization=actor.organization, playbook_id=playbook_id)
-    actor.require(Perm.ENGAGEMENT_MANAGE)
-    unknown_fields(data, set(PlaybookChanges.__annotations__))
-    values: dict[str, Any] = {}
-    if "cadence_days" in data:
-        values["cadence_days"] = _phase_days(
-            data["cadence_days"], playbook.cadence_days, "cadence_days"
-        )
-    if "target_days" in data:
-        values["target_days"] = _phase_days(
-            data["target_days"], playbook.target_days, "target_days"
-        )
-    if "senior_leader_expected" in data:
-        if not isinstance(data["senior_leader_expected"], bool):
-            raise JourneyError("true or false.", field="senior_leader_expected")
-        values["senior_leader_expected"] = data["senior_leader_expected"]
-    if "senior_leader_every_days" in data:
-        values["senior_leader_every_days"] = _days(
-            data["senior_leader_every_days"], "senior_leader_every_days"
-        )
-    if "notes" in data:
-        values["notes"] = require_text(data["notes"], "notes", max_length=5000, required=False)
-    expected = values.get("senior_leader_expected", playbook.senior_leader_expected)
-    every = values.get("senior_leader_every_days", playbook.senior_leader_every_days)
-    if expected and every is None:
-        raise JourneyError(
-            "Say how often a senior leader should join (days).", field="senior_leader_every_days"
-        )
-    return update_audited(playbook, values, actor=actor)
-
-
 def playbook_target_suggestions(
     *, organization: Organization, service_model: str
 ) -> dict[str, dict[str, float | int | bool | None]]:
@@ -204,55 +162,3 @@ def health_weights(*, organization: Organization) -> dict[str, int]:
 def gate_surveys_enabled(*, organization: Organization, service_model: str) -> bool:
     disabled = engagement_settings_get(organization=organization).gate_surveys_disabled_for
     return service_model not in (disabled or [])
-
-
-class EngagementSettingsChanges(TypedDict, total=False):
-    gate_surveys_disabled_for: list[str]
-    health_weights: dict[str, int]
-
-
-@transaction.atomic
-def engagement_settings_update(
-    *, actor: Actor, **data: Unpack[EngagementSettingsChanges]
-) -> EngagementSettings:
-    """Turn gate surveys off (or on) per service model; set the health weights (admins).
-
-    `gate_surveys_disabled_for` is the full list of service models without gate surveys;
-    `health_weights` merges (`{"alerts": 0}` drops a component from the score)."""
-    actor.require(Perm.ENGAGEMENT_MANAGE)
-    unknown_fields(data, set(EngagementSettingsChanges.__annotations__))
-    organization = actor.organization
-    row = EngagementSettings.objects.for_organization(organization).first()
-    if row is None:
-        row = create_audited(EngagementSettings(), actor=actor)
-    values: dict[str, Any] = {}
-    if "gate_surveys_disabled_for" in data:
-        models_ = data["gate_surveys_disabled_for"]
-        if not isinstance(models_, list | tuple) or any(
-            m not in ServiceModel.values for m in models_
-        ):
-            raise JourneyError(
-                f"A list of service models ({', '.join(ServiceModel.values)}).",
-                field="gate_surveys_disabled_for",
-            )
-        values["gate_surveys_disabled_for"] = sorted(set(models_))
-    if "health_weights" in data:
-        weights = data["health_weights"]
-        if not isinstance(weights, dict):
-            raise JourneyError("An object of weight per component.", field="health_weights")
-        merged = health_weights(organization=organization)
-        for name, weight in weights.items():
-            if name not in HEALTH_COMPONENTS:
-                raise JourneyError(
-                    f"'{name}' is not a health component ({', '.join(HEALTH_COMPONENTS)}).",
-                    field="health_weights",
-                )
-            if isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 100:
-                raise JourneyError(
-                    "Weights are whole numbers from 0 to 100.", field="health_weights"
-                )
-            merged[name] = weight
-        if not any(merged.values()):
-            raise JourneyError("At least one weight must be above 0.", field="health_weights")
-        values["health_weights"] = merged
-    return update_audited(row, values, actor=actor)

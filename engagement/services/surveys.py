@@ -34,6 +34,7 @@ from accounts.selectors import organization_get_by_public_id
 from accounts.tenancy import TenantQuerySet
 from engagement.models import SurveyLink
 from engagement.services.alerts import alerts_for_low_score
+from engagement.services.health import health_refresh
 from engagement.services.playbooks import gate_surveys_enabled
 from journey.errors import JourneyError
 from journey.models import (
@@ -373,4 +374,5 @@ def survey_answer(
     )
     alerts_for_low_score(feedback=feedback, now=now)
     metrics_request_recompute(organization=organization)
+    health_refresh(organization=organization, client_ids=[feedback.project.client_id], now=now)
     return feedback

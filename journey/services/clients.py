@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import (
     Client,
@@ -35,7 +36,6 @@ from journey.service_helpers import (
     unknown_fields,
     update_audited,
 )
-from metrics.services import metrics_request_recompute
 
 
 def _clean_modalities(value: Any) -> list[str]:
@@ -134,7 +134,9 @@ def client_create(
     values = _clean_client_values(
         actor, {**client_create_defaults(actor=actor), **data}, creating=True
     )
-    return create_audited(Client(**values), actor=actor)
+    client = create_audited(Client(**values), actor=actor)
+    journey_changed(organization=actor.organization, client_ids=[client.pk])
+    return client
 
 
 @transaction.atomic
@@ -143,7 +145,7 @@ def client_update(*, actor: Actor, client_id: int, **data: Unpack[ClientChanges]
     actor.require(Perm.CLIENT_WRITE)
     values = _clean_client_values(actor, data, creating=False)
     result = update_audited(client, values, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[client.pk])
     return result
 
 
@@ -152,7 +154,7 @@ def client_delete(*, actor: Actor, client_id: int) -> None:
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.DELETE)
     delete_audited(client, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[])
 
 
 # --- contacts -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import Actor, Perm
 from engagement.entry import journey_feedback_recorded
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import (
     Contact,
@@ -37,7 +38,6 @@ from journey.service_helpers import (
     unknown_fields,
     update_audited,
 )
-from metrics.services import metrics_request_recompute
 
 
 def phases_entered_by(project: Project, when: dt.datetime) -> set[str]:
@@ -173,7 +173,7 @@ def feedback_create(
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
     journey_feedback_recorded(feedback=result)  # engagement: the e-mail or the closed loop
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
     return result
 
 
@@ -185,7 +185,7 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Unpack[FeedbackCh
     result = update_audited(feedback, values, actor=actor)
     if result.score is not None:
         journey_feedback_recorded(feedback=result)  # the closed loop (once per feedback)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
     return result
 
 
@@ -194,4 +194,4 @@ def feedback_delete(*, actor: Actor, feedback_id: int) -> None:
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.DELETE)
     delete_audited(feedback, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[feedback.project.client_id])

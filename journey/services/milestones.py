@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accounts.permissions import Actor, Perm
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import Milestone, Phase, Project
 from journey.selectors import milestone_get
@@ -27,7 +28,6 @@ from journey.service_helpers import (
     unknown_fields,
     update_audited,
 )
-from metrics.services import metrics_request_recompute
 
 
 def _date(value: Any, field: str) -> dt.date:
@@ -113,7 +113,7 @@ def milestone_create(
     values = _clean(actor, data, None)
     actor.require(Perm.MILESTONE_WRITE, project=values["project"])
     result = create_audited(Milestone(**values), actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
     return result
 
 
@@ -126,8 +126,9 @@ def milestone_update(
     values = _clean(actor, data, milestone)
     if "project" in values:
         actor.require(Perm.MILESTONE_WRITE, project=values["project"])
+    before = milestone.project.client_id
     result = update_audited(milestone, values, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[before, result.project.client_id])
     return result
 
 
@@ -144,4 +145,4 @@ def milestone_delete(*, actor: Actor, milestone_id: int) -> None:
     milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
     actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
     delete_audited(milestone, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[milestone.project.client_id])

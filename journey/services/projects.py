@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import (
     Client,
@@ -40,7 +41,6 @@ from journey.service_helpers import (
     unknown_fields,
     update_audited,
 )
-from metrics.services import metrics_request_recompute
 
 READ_ONLY_FIELDS = {"phase", "status", "opened_at"}
 
@@ -179,7 +179,7 @@ def project_open(
             note="Assessment started.",
         )
     )
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[project.client_id])
     return project
 
 
@@ -188,8 +188,9 @@ def project_update(*, actor: Actor, project_id: int, **data: Unpack[ProjectChang
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.PROJECT_WRITE)
     values = _clean_project_values(actor, data, creating=False)
+    before = project.client_id
     result = update_audited(project, values, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[before, result.client_id])
     return result
 
 
@@ -198,4 +199,4 @@ def project_delete(*, actor: Actor, project_id: int, reason: str = "") -> None:
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.DELETE)
     delete_audited(project, actor=actor, reason=reason)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[project.client_id])

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import Client, Project, Touchpoint, TouchpointKind
 from journey.selectors import touchpoint_get
@@ -26,7 +27,6 @@ from journey.service_helpers import (
     unknown_fields,
     update_audited,
 )
-from metrics.services import metrics_request_recompute
 
 
 def _clean(actor: Actor, data: dict[str, Any], current: Touchpoint | None) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def touchpoint_create(
     values = _clean(actor, data, None)
     actor.require(Perm.TOUCHPOINT_WRITE, project=values.get("project"))
     result = create_audited(Touchpoint(**values), actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[result.client_id])
     return result
 
 
@@ -112,8 +112,9 @@ def touchpoint_update(
     values = _clean(actor, data, touchpoint)
     if "project" in values:
         actor.require(Perm.TOUCHPOINT_WRITE, project=values["project"])
+    before = touchpoint.client_id
     result = update_audited(touchpoint, values, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[before, result.client_id])
     return result
 
 
@@ -122,4 +123,4 @@ def touchpoint_delete(*, actor: Actor, touchpoint_id: int) -> None:
     touchpoint = touchpoint_get(organization=actor.organization, touchpoint_id=touchpoint_id)
     actor.require(Perm.TOUCHPOINT_WRITE, project=touchpoint.project)
     delete_audited(touchpoint, actor=actor)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[touchpoint.client_id])

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.permissions import Actor, Perm
 from engagement.entry import journey_transition_recorded
+from journey.changes import journey_changed
 from journey.errors import JourneyError
 from journey.models import Phase, PhaseTransition, Project, ProjectStatus, TransitionKind
 from journey.selectors import project_get
@@ -21,7 +22,6 @@ from journey.service_helpers import (
     require_not_future,
     save_checked,
 )
-from metrics.services import metrics_request_recompute
 
 # What `to` may name besides a phase.
 STATUS_TARGETS = ("lost", "completed", "cancelled", "on_hold", "active")
@@ -214,7 +214,7 @@ def project_transition(
         changes["status"] = [project.status, move.to_status]
     project.phase, project.status, project.journal_seq = move.to_phase, move.to_status, seq + 1
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
-    metrics_request_recompute(organization=actor.organization)
+    journey_changed(organization=actor.organization, client_ids=[project.client_id])
     if follow_up:
         journey_transition_recorded(transition=entry)
     return project

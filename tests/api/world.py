@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.permissions import Actor
 from engagement.services.alerts import alerts_for_low_score
+from engagement.services.health import health_refresh
 from engagement.services.playbooks import playbooks_ensure
 from journey.services import feedback_create
 from metrics.models import MetricResult, MetricRun
@@ -85,6 +86,7 @@ def build_side(name: str) -> Side:
     low = FeedbackFactory(project=project, organization=side.org, phase="assess", score=1)
     side.objects["alerts"] = alerts_for_low_score(feedback=low)[0]
     side.objects["client-health"] = client  # health is read per client id
+    health_refresh(organization=side.org, client_ids=[client.pk])  # as after the changes
     return side
 
 

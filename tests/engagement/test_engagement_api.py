@@ -10,6 +10,7 @@ from django.test import Client as BrowserClient
 from accounts.services import organization_setup
 from engagement.models import Alert
 from engagement.services.alerts import alerts_for_low_score
+from engagement.services.health import health_refresh
 from journey.models import Feedback
 from journey.services import feedback_create
 from tests.engagement.conftest import LINK, at, send_request
@@ -221,6 +222,8 @@ def test_request_bad_references_and_listing(world, other_world, clock, session_c
 def test_client_health_list_and_breakdown(world, other_world, clock, session_client):
     clock(at(0))
     low_score(world)
+    # What the change's after-commit refresh does (the test runs in one transaction).
+    health_refresh(organization=world.org, client_ids=[world.client.pk])
     viewer = session_client(world.viewer.user)
     rows = viewer.get("/api/v1/client-health/").json()
     assert rows["count"] == 1
@@ -243,7 +246,9 @@ def test_client_health_list_and_breakdown(world, other_world, clock, session_cli
         "alerts": 15,
         "stuck": 15,
     }
-    assert detail["trend"] == [] and detail["components"]["alerts"]["score"] == 50.0
+    # The refresh after the change stored today's point of the trend.
+    assert detail["trend"] == [{"day": at(0).date().isoformat(), "score": 9}]
+    assert detail["components"]["alerts"]["score"] == 50.0
     assert viewer.get("/api/v1/client-health/", {"at_risk": "false"}).json()["count"] == 0
     assert viewer.get("/api/v1/client-health/", {"at_risk": "maybe"}).status_code == 400
     assert viewer.get(f"/api/v1/client-health/{other_world.client.pk}/").status_code == 404

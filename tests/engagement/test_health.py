@@ -5,22 +5,29 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 
 from engagement.models import Alert, ClientHealthSnapshot
 from engagement.services.health import (
     at_risk_clients,
     client_health,
     client_health_list,
+    client_health_stored,
     client_health_trend,
+    health_refresh,
     health_snapshot_take,
 )
-from engagement.services.playbooks import engagement_settings_update, health_weights
+from engagement.services.playbooks import health_weights
+from engagement.services.settings import engagement_settings_update
+from journey.services import feedback_create, touchpoint_create
 from tests.engagement.conftest import at
 from tests.factories import (
     ClientFactory,
     FeedbackFactory,
     MilestoneFactory,
+    OrganizationFactory,
     ProjectFactory,
     TouchpointFactory,
 )
@@ -146,7 +153,9 @@ def test_a_client_without_data_has_no_score_and_lists_last(crafted):
 
 
 def test_at_risk_list(crafted, settings):
-    assert at_risk_clients(organization=crafted.org) == []
+    assert at_risk_clients(organization=crafted.org) == []  # nothing stored yet
+    health_refresh(organization=crafted.org, client_ids=[crafted.client.pk])
+    assert at_risk_clients(organization=crafted.org) == []  # 62: above 60
     settings.HEALTH_AT_RISK_BELOW = 63
     assert [h.client for h in at_risk_clients(organization=crafted.org)] == [crafted.client]
 
@@ -175,3 +184,34 @@ def test_another_organizations_client_is_a_404(crafted, other_world):
     assert [h.client for h in client_health_list(organization=other_world.org)] == [
         other_world.client
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_refreshes_the_clients_stored_health_after_commit(make_actor):
+    """The path in production: a journey write, its commit, the refresh of that client's
+    stored health (eager here), read by the list; a rolled-back write refreshes nothing."""
+    org = OrganizationFactory()
+    am = make_actor(org, "account_manager")
+    mine = ClientFactory(organization=org, account_manager=am.user)
+    other = ClientFactory(organization=org)
+    project = ProjectFactory(client=mine, opened_at=timezone.now() - dt.timedelta(days=5))
+    feedback_create(
+        actor=am,
+        project=project.pk,
+        kind="csat",
+        score=1,
+        phase="assess",
+        responded_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    stored = {h.client_id: h for h in client_health_stored(organization=org)}
+    assert set(stored) == {mine.pk}  # only the client the change touched
+    assert stored[mine.pk].components["feedback"]["score"] == 0.0
+    assert stored[mine.pk].score == client_health(organization=org, client_id=mine.pk).score
+    with pytest.raises(RuntimeError), transaction.atomic():
+        touchpoint_create(
+            actor=am, client=other.pk, kind="call", at=timezone.now() - dt.timedelta(hours=1)
+        )
+        raise RuntimeError("rolled back")
+    assert {h.client_id for h in client_health_stored(organization=org)} == {mine.pk}
+    touchpoint_create(actor=am, client=other.pk, kind="call", at=timezone.now())
+    assert {h.client_id for h in client_health_stored(organization=org)} == {mine.pk, other.pk}

@@ -13,9 +13,9 @@ from engagement.services.alerts import alerts_run_rules
 from engagement.services.playbooks import (
     playbook_map,
     playbook_target_suggestions,
-    playbook_update,
     playbooks_ensure,
 )
+from engagement.services.settings import playbook_update
 from journey.errors import JourneyError
 from journey.services import project_transition
 from metrics.services import metrics_recompute

@@ -8,7 +8,8 @@ import pytest
 
 from engagement.models import Alert
 from engagement.services.alerts import alert_resolve, alerts_run_rules
-from engagement.services.playbooks import playbook_map, playbook_update, playbooks_ensure
+from engagement.services.playbooks import playbook_map, playbooks_ensure
+from engagement.services.settings import playbook_update
 from tests.engagement.conftest import at, move
 from tests.factories import TouchpointFactory
 

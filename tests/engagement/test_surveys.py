@@ -19,7 +19,7 @@ from engagement.selectors import (
     survey_response_rate,
     survey_response_rates_by_client,
 )
-from engagement.services.playbooks import engagement_settings_update
+from engagement.services.settings import engagement_settings_update
 from engagement.services.surveys import (
     MAX_TOKEN_LENGTH,
     survey_answer,
