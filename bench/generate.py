@@ -135,6 +135,7 @@ COLUMNS = {
         "phase",
         "status",
         "journal_seq",
+        "phase_entered_at",
     ],
     "journey_phasetransition": [
         "id",
@@ -526,6 +527,8 @@ class Generator:
                 last[3],
                 last[5],
                 len(journal),
+                # The latest entry in the current phase, holds and resumes aside.
+                next(e[6] for e in reversed(journal) if e[0] not in ("on_hold", "resumed")),
             ),
         )
         by_choices = [pm, pm, None, *org.leaders]

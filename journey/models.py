@@ -310,6 +310,9 @@ class Project(TenantModel):
     )
     # Number of journal entries; the conditional update on it makes concurrent moves safe.
     journal_seq = models.PositiveIntegerField(default=0, editable=False)
+    # The time of the latest journal entry in the current phase (holds and resumes aside),
+    # kept by the journey service with phase and status: the board's order, the stuck rule.
+    phase_entered_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     constraint_fields = {
         "journey_project_code_uniq": "code",
@@ -358,6 +361,12 @@ class Project(TenantModel):
         indexes = [
             models.Index(fields=["organization", "phase", "status"]),
             models.Index(fields=["organization", "project_manager"]),
+            # The board: open projects per phase, longest in it first.
+            models.Index(
+                fields=["organization", "phase", "phase_entered_at", "id"],
+                condition=Q(status__in=["active", "on_hold"]),
+                name="journey_project_open_board",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Organization
 from journey.models import (
@@ -15,7 +16,6 @@ from journey.models import (
     PhaseTransition,
     Project,
     Touchpoint,
-    TransitionKind,
     open_project_q,
 )
 from journey.stays import PhaseStay, phase_stays
@@ -42,14 +42,36 @@ def client_list(*, organization: Organization) -> QuerySet[Client]:
     return (
         Client.objects.for_organization(organization)
         .select_related("account_manager")
-        .annotate(
-            project_count=Count("projects", distinct=True),
-            open_project_count=Count(
-                "projects", filter=open_project_q("projects__"), distinct=True
-            ),
-        )
         .order_by("name", "id")
     )
+
+
+def with_client_activity(*, organization: Organization, clients) -> None:
+    """Set `project_count`, `open_project_count` and `last_touch_at` on the clients a page
+    shows: two grouped queries over their rows only."""
+    clients = list(clients)
+    ids = [c.pk for c in clients]
+    projects = {
+        row["client_id"]: row
+        for row in Project.objects.for_organization(organization)
+        .filter(client_id__in=ids)
+        .order_by()
+        .values("client_id")
+        .annotate(n=Count("id"), open=Count("id", filter=open_project_q()))
+    }
+    touched = dict(
+        Touchpoint.objects.for_organization(organization)
+        .filter(client_id__in=ids)
+        .order_by()
+        .values("client_id")
+        .annotate(last=Max("at"))
+        .values_list("client_id", "last")
+    )
+    for client in clients:
+        row = projects.get(client.pk, {})
+        client.project_count = row.get("n", 0)
+        client.open_project_count = row.get("open", 0)
+        client.last_touch_at = touched.get(client.pk)
 
 
 def client_get(*, organization: Organization, client_id) -> Client:
@@ -78,20 +100,32 @@ def contact_get(*, organization: Organization, contact_id) -> Contact:
 
 # --- projects -------------------------------------------------------------------------------
 def project_list(*, organization: Organization) -> QuerySet[Project]:
-    """Projects with their client and people, and when they entered their current phase."""
-    entered = (
-        PhaseTransition.objects.for_organization(organization)
-        .filter(project=OuterRef("pk"), to_phase=OuterRef("phase"))
-        .exclude(kind__in=[TransitionKind.ON_HOLD, TransitionKind.RESUMED])
-        .order_by("-seq")
-        .values("at")[:1]
-    )
+    """Projects with their client and people (`phase_entered_at` is stored on the project)."""
     return (
         Project.objects.for_organization(organization)
         .select_related("client", "project_manager", "executive_sponsor")
-        .annotate(phase_entered_at=Subquery(entered))
         .order_by("-opened_at", "id")
     )
+
+
+def with_overdue_counts(*, organization: Organization, projects) -> None:
+    """Set `overdue_count` (open milestones past due) on the projects a page shows: one
+    query over their milestones only."""
+    projects = list(projects)
+    counts = dict(
+        Milestone.objects.for_organization(organization)
+        .filter(
+            project_id__in=[p.pk for p in projects],
+            completed_at__isnull=True,
+            due_date__lt=timezone.now().date(),
+        )
+        .order_by()
+        .values("project_id")
+        .annotate(n=Count("id"))
+        .values_list("project_id", "n")
+    )
+    for project in projects:
+        project.overdue_count = counts.get(project.pk, 0)
 
 
 def project_get(*, organization: Organization, project_id) -> Project:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,7 +30,6 @@ from journey.models import (
     Phase,
     PhaseTransition,
     Project,
-    Touchpoint,
     TransitionKind,
     open_project_q,
 )
@@ -48,6 +46,8 @@ from journey.selectors import (
     project_phase_counts,
     project_timeline,
     touchpoint_list,
+    with_client_activity,
+    with_overdue_counts,
 )
 from journey.stays import phase_stays
 
@@ -84,15 +84,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @org_view
 def clients(request: HttpRequest) -> HttpResponse:
     org = request.organization
-    last_touch = (
-        Touchpoint.objects.for_organization(org)
-        .filter(client=OuterRef("pk"))
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    queryset = client_list(organization=org).annotate(last_touch_at=Subquery(last_touch))
+    queryset = client_list(organization=org)
     filters = ClientFilter(request.GET or None, queryset=queryset, organization=org)
     page = paginate(request, filters.qs)
+    with_client_activity(organization=org, clients=page.object_list)
     context = {
         "filters": filters,
         "page": page,
@@ -133,13 +128,22 @@ def _transition_title(t: PhaseTransition) -> str:
     }.get(t.kind, t.kind)
 
 
+CLIENT_PAGE_PROJECTS = 10
+
+
+def _touchpoint_projects(org, client) -> list[Project]:
+    """A touchpoint is about one of the client's open projects (or none)."""
+    return list(project_list(organization=org).filter(open_project_q(), client=client))
+
+
 def _client_activity(request: HttpRequest, client, form: TouchpointForm | None = None) -> dict:
     """The client page's activity section: the log-touchpoint form and the timeline."""
     org, actor = request.organization, request.actor
-    projects = list(project_list(organization=org).filter(client=client))
-    # The projects this actor may log a touchpoint about (a PM: their own), and whether
+    # The open projects this actor may log a touchpoint about (a PM: their own), and whether
     # they may log one at all: `Actor.has` decides, per project.
-    loggable = [p for p in projects if actor.has(Perm.TOUCHPOINT_WRITE, project=p)]
+    loggable = [
+        p for p in _touchpoint_projects(org, client) if actor.has(Perm.TOUCHPOINT_WRITE, project=p)
+    ]
     can_log = actor.has(Perm.TOUCHPOINT_WRITE) or bool(loggable)
     if can_log and form is None:
         form = TouchpointForm(organization=org, client=client, projects=loggable)
@@ -192,7 +196,11 @@ def _client_activity(request: HttpRequest, client, form: TouchpointForm | None =
     events.sort(key=lambda e: e.at, reverse=True)
     return {
         "client": client,
-        "projects": projects,
+        # The latest projects; the card links to all of them (the projects list, filtered).
+        "projects": list(
+            project_list(organization=org).filter(client=client)[:CLIENT_PAGE_PROJECTS]
+        ),
+        "project_total": Project.objects.for_organization(org).filter(client=client).count(),
         "events": events[:60],
         "touchpoint_form": form if can_log else None,
     }
@@ -225,8 +233,9 @@ def touchpoint_log(request: HttpRequest, client_id: int) -> HttpResponse:
     client = client_get(organization=org, client_id=client_id)
     if not actor.may(Perm.TOUCHPOINT_WRITE):
         raise PermissionDeniedError()
-    projects = list(project_list(organization=org).filter(client=client))
-    form = TouchpointForm(request.POST, organization=org, client=client, projects=projects)
+    form = TouchpointForm(
+        request.POST, organization=org, client=client, projects=_touchpoint_projects(org, client)
+    )
     if form.is_valid():
         done = submit(form, services.touchpoint_create, actor=actor, **form.service_data())
         if done is not None:
@@ -316,20 +325,10 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 # --- projects -------------------------------------------------------------------------------
-def _project_rows(request: HttpRequest) -> QuerySet[Project]:
-    today = timezone.now().date()
-    return project_list(organization=request.organization).annotate(
-        overdue_count=Count(
-            "milestones",
-            filter=Q(milestones__completed_at__isnull=True, milestones__due_date__lt=today),
-        )
-    )
-
-
 @org_view
 def projects(request: HttpRequest, mine: bool = False) -> HttpResponse:
     org = request.organization
-    queryset = _project_rows(request)
+    queryset = project_list(organization=org)
     if mine:
         queryset = queryset.filter(project_manager=request.user)
     data = request.GET.copy()
@@ -337,6 +336,7 @@ def projects(request: HttpRequest, mine: bool = False) -> HttpResponse:
         data["status"] = "open"
     filters = ProjectFilter(data, queryset=queryset, organization=org)
     page = paginate(request, filters.qs)
+    with_overdue_counts(organization=org, projects=page.object_list)
     context = {
         "filters": filters,
         "page": page,
@@ -359,34 +359,30 @@ BOARD_CARDS_PER_COLUMN = 40
 @org_view
 def board(request: HttpRequest) -> HttpResponse:
     """Open projects by phase, longest in their phase first. Each column shows its first
-    cards (a window function numbers them per phase), and counts all of them."""
+    cards and counts all of them; the work follows the cards, not the organization."""
+    org = request.organization
     mine = request.GET.get("mine") == "1"
     scope = open_project_q() & (Q(project_manager=request.user) if mine else Q())
-    open_projects = _project_rows(request).filter(scope)
-    # Counted on the bare projects: the cards' milestone annotation joins one row per
-    # milestone, which would count a project once per milestone.
     counts = dict(
-        Project.objects.for_organization(request.organization)
+        Project.objects.for_organization(org)
         .filter(scope)
         .order_by()
         .values("phase")
         .annotate(n=Count("id"))
         .values_list("phase", "n")
     )
-    cards = (
-        open_projects.annotate(
-            place=Window(
-                RowNumber(),
-                partition_by=[F("phase")],
-                order_by=[F("phase_entered_at").asc(), F("id").asc()],
-            )
+    # Each column's first cards: an index scan per phase (`journey_project_open_board`).
+    columns: dict[str, list[Project]] = {
+        phase: list(
+            project_list(organization=org)
+            .filter(scope, phase=phase)
+            .order_by("phase_entered_at", "id")[:BOARD_CARDS_PER_COLUMN]
         )
-        .filter(place__lte=BOARD_CARDS_PER_COLUMN)
-        .order_by("phase_entered_at", "id")
-    )
-    columns: dict[str, list[Project]] = {p: [] for p in Phase.order()}
-    for project in cards:
-        columns[project.phase].append(project)
+        if counts.get(phase)
+        else []
+        for phase in Phase.order()
+    }
+    with_overdue_counts(organization=org, projects=[p for cards in columns.values() for p in cards])
     context = {
         "columns": [
             {

@@ -161,7 +161,12 @@ def project_open(
     opened = require_aware(opened_at, "opened_at", allow_none=True) or now
     require_not_future(opened, "opened_at", now=now)
     project = Project(
-        **values, opened_at=opened, phase=Phase.ASSESS, status=ProjectStatus.ACTIVE, journal_seq=1
+        **values,
+        opened_at=opened,
+        phase=Phase.ASSESS,
+        status=ProjectStatus.ACTIVE,
+        journal_seq=1,
+        phase_entered_at=opened,
     )
     create_audited(project, actor=actor)
     save_checked(

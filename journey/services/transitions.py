@@ -22,6 +22,7 @@ from journey.service_helpers import (
     require_not_future,
     save_checked,
 )
+from journey.stays import NON_MOVES
 
 # What `to` may name besides a phase.
 STATUS_TARGETS = ("lost", "completed", "cancelled", "on_hold", "active")
@@ -175,6 +176,9 @@ def project_transition(
             field="at",
         )
     seq = project.journal_seq
+    # The latest journal entry in the project's phase, holds and resumes aside: the board's
+    # order and the stuck rule read it from the project.
+    entered_at = project.phase_entered_at if move.kind in NON_MOVES else when
     updated = (
         Project.objects.for_organization(organization)
         .filter(pk=project.pk, journal_seq=seq)
@@ -182,6 +186,7 @@ def project_transition(
             phase=move.to_phase,
             status=move.to_status,
             journal_seq=F("journal_seq") + 1,
+            phase_entered_at=entered_at,
             updated_at=now,
         )
     )
@@ -213,6 +218,7 @@ def project_transition(
     if project.status != move.to_status:
         changes["status"] = [project.status, move.to_status]
     project.phase, project.status, project.journal_seq = move.to_phase, move.to_status, seq + 1
+    project.phase_entered_at = entered_at
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
     journey_changed(organization=actor.organization, client_ids=[project.client_id])
     if follow_up:
