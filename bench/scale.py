@@ -1,0 +1,285 @@
+"""Pages at a large CDMO's size: every main page and API list, single client, on the
+benchmark's data (PostgreSQL), the biggest organization of the large size next to the small
+size's. Writes bench/scale.md.
+
+    .venv/bin/python -m bench.scale [--sizes small,large] [--runs 20] [--pg URL]
+
+Each size lives in its own database (`cdmo_bench_scale_<size>` on `--pg`, default BENCH_PG or
+postgres://postgres@127.0.0.1:5432), generated once (`bench.generate`), migrated, then
+prepared as production would be: default playbooks, the daily alert rules and health
+snapshot, the metrics. The time is the server's (Django's test client: middleware, queries,
+rendering), DEBUG off, after `VACUUM ANALYZE` and two warm-up requests; a page's htmx panels
+are requested too and counted in its figures (as the browser loads them). Also measured: a
+phase move with the embedded default (recompute in the request), the daily rules, the
+health snapshot and a full metrics rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+LAZY = re.compile(r'hx-get="([^"]+)"[^>]*hx-trigger="load')
+
+
+def _env(url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_DEBUG="0",
+        DJANGO_ALLOW_DEV_SECRET="1",
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+        DJANGO_LOG_LEVEL="WARNING",
+        METRICS_AUTO_RECOMPUTE="1",
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare(size: str, pg: str) -> str:
+    """The size's database, generated and prepared once; its URL."""
+    db = f"cdmo_bench_scale_{size}"
+    url = f"{pg}/{db}"
+    exists = subprocess.run(
+        ["psql", pg + "/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{db}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    env = _env(url)
+    py = [sys.executable]
+    if not exists:
+        print(f"generating {size} into {db} ...", flush=True)
+        subprocess.run(["psql", pg + "/postgres", "-qc", f"CREATE DATABASE {db}"], check=True)
+        subprocess.run([*py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*py, "-m", "bench.generate", "--size", size],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    subprocess.run([*py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return url
+
+
+def measure(url: str, runs: int) -> dict:
+    """Run in a child process configured for `url` (Django settings are per process)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--child", url, "--runs", str(runs)],
+        cwd=ROOT,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        print(out.stdout[-3000:], out.stderr[-5000:])
+        raise SystemExit(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def child(runs: int) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client as Http
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from accounts.models import Membership, Organization
+    from accounts.permissions import Actor
+    from engagement.models import ClientHealthCurrent, Playbook
+    from engagement.services.alerts import alerts_run_rules
+    from engagement.services.health import health_snapshot_take
+    from engagement.services.playbooks import playbooks_ensure
+    from journey.models import Client, Project
+    from journey.services import project_transition
+    from metrics.models import MetricResult
+    from metrics.recompute import metrics_recompute
+
+    figures: dict = {"pages": [], "ops": {}}
+    orgs = list(Organization.objects.all())
+    org = max(orgs, key=lambda o: Client.objects.for_organization(o).count())
+    figures["organization"] = {
+        "slug": org.slug,
+        "clients": Client.objects.for_organization(org).count(),
+        "projects": Project.objects.for_organization(org).count(),
+    }
+
+    def timed(name, fn):
+        started = time.monotonic()
+        result = fn()
+        figures["ops"][name] = round(time.monotonic() - started, 3)
+        return result
+
+    if not Playbook.objects.for_organization(org).exists():
+        playbooks_ensure(organization=org)
+    timed("daily alert rules", lambda: alerts_run_rules(organization=org))
+    timed("daily health snapshot", lambda: health_snapshot_take(organization=org))
+    timed("full metrics rebuild", lambda: metrics_recompute(organization=org))
+    figures["organization"]["metric rows"] = MetricResult.objects.for_organization(org).count()
+    figures["organization"]["stored health"] = ClientHealthCurrent.objects.for_organization(
+        org
+    ).count()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+    def member(role):
+        return (
+            Membership.objects.filter(organization=org, role=role)
+            .select_related("user", "organization")
+            .order_by("id")
+            .first()
+        )
+
+    executive = member("executive") or member("admin")
+    admin = member("admin")
+    biggest = (
+        Client.objects.for_organization(org)
+        .order_by()
+        .values("id")
+        .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("projects"))
+        .order_by("-n", "id")
+        .first()["id"]
+    )
+    single = (
+        Client.objects.for_organization(org)
+        .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("projects"))
+        .filter(n=1)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    project = (
+        Project.objects.for_organization(org)
+        .filter(status="active")
+        .order_by("-journal_seq", "id")
+        .first()
+    )
+    pages = [
+        ("/dashboard/", executive),
+        ("/", executive),
+        ("/api/v1/client-health/", executive),
+        (f"/clients/{biggest}/", executive),
+        (f"/clients/{single}/", executive),
+        ("/clients/", executive),
+        ("/projects/", executive),
+        (f"/projects/{project.pk}/", executive),
+        ("/board/", executive),
+        ("/alerts/?who=all", admin),
+        ("/api/v1/projects/", executive),
+        ("/api/v1/clients/", executive),
+        ("/api/v1/alerts/", executive),
+        ("/api/v1/metrics/", executive),
+    ]
+    for path, who in pages:
+        http = Http()
+        http.force_login(who.user)
+        session = http.session
+        session["active_organization_id"] = org.pk
+        session.save()
+        times, queries, kib = [], 0, 0
+        for i in range(runs + 2):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.monotonic()
+                response = http.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+                body = response.content
+                for panel in LAZY.findall(body.decode()):
+                    extra = http.get(panel, HTTP_HX_REQUEST="true")
+                    assert extra.status_code == 200, (panel, extra.status_code)
+                    body += extra.content
+                elapsed = (time.monotonic() - started) * 1000
+            if i >= 2:
+                times.append(elapsed)
+                queries, kib = len(captured), len(body) / 1024
+        times.sort()
+        figures["pages"].append(
+            {
+                "page": path.replace(str(biggest), "<biggest>")
+                .replace(f"/{single}/", "/<one project>/")
+                .replace(f"/{project.pk}/", "/<longest journey>/"),
+                "p50": round(statistics.median(times), 1),
+                "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+                "queries": queries,
+                "KiB": round(kib, 1),
+            }
+        )
+    # A phase move with the embedded default: the recompute runs in the request.
+    actor = Actor.from_membership(admin)
+    moving = (
+        Project.objects.for_organization(org)
+        .filter(status="active", phase="execute")
+        .order_by("id")
+        .first()
+    )
+    from django.db import transaction
+
+    def move():
+        with transaction.atomic():
+            project_transition(actor=actor, project_id=moving.pk, to="on_hold", at=timezone.now())
+        with transaction.atomic():
+            project_transition(actor=actor, project_id=moving.pk, to="active", at=timezone.now())
+
+    started = time.monotonic()
+    move()
+    figures["ops"]["phase move, embedded (per move)"] = round((time.monotonic() - started) / 2, 3)
+    print(json.dumps(figures))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="small,large")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--child")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "scale.md"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.runs)
+        return 0
+    results = {}
+    for size in args.sizes.split(","):
+        url = prepare(size, args.pg)
+        print(f"measuring {size} ...", flush=True)
+        results[size] = measure(url, args.runs)
+    lines = ["# Pages at scale (`make bench-scale`)", ""]
+    for size, fig in results.items():
+        lines.append(f"- {size}: organization {fig['organization']}")
+    lines += [
+        "",
+        "| page | " + " | ".join(f"{s} p50 | {s} p95 | {s} queries" for s in results) + " |",
+    ]
+    lines.append("|---|" + "---|---|---|" * len(results))
+    names = [p["page"] for p in next(iter(results.values()))["pages"]]
+    for i, name in enumerate(names):
+        cells = []
+        for fig in results.values():
+            p = fig["pages"][i]
+            cells += [f"{p['p50']} ms", f"{p['p95']} ms", str(p["queries"])]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines += ["", "| operation | " + " | ".join(results) + " |", "|---|" + "---|" * len(results)]
+    for op in next(iter(results.values()))["ops"]:
+        lines.append(
+            f"| {op} | " + " | ".join(f"{fig['ops'][op]} s" for fig in results.values()) + " |"
+        )
+    text = "\n".join(lines) + "\n"
+    Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
