@@ -155,6 +155,10 @@ class Alert(TenantModel):
         indexes = [
             models.Index(fields=["organization", "assignee", "resolved_at"]),
             models.Index(fields=["organization", "cause_key"]),
+            # The inbox and the API list: newest first, a page at a time.
+            models.Index(
+                fields=["organization", "-raised_at", "-id"], name="engagement_alert_recent"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -361,6 +361,10 @@ class Project(TenantModel):
         indexes = [
             models.Index(fields=["organization", "phase", "status"]),
             models.Index(fields=["organization", "project_manager"]),
+            # The projects list: newest first, a page at a time.
+            models.Index(
+                fields=["organization", "-opened_at", "id"], name="journey_project_recent"
+            ),
             # The board: open projects per phase, longest in it first.
             models.Index(
                 fields=["organization", "phase", "phase_entered_at", "id"],
@@ -488,7 +492,15 @@ class Milestone(TenantModel):
                 name="journey_milestone_completed_at_sane",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "completed_at"])]
+        indexes = [
+            models.Index(fields=["organization", "completed_at"]),
+            # Overdue milestones (the overview, the alert rule): open ones by due date.
+            models.Index(
+                fields=["organization", "due_date", "id"],
+                condition=Q(completed_at__isnull=True),
+                name="journey_milestone_open_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
