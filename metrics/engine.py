@@ -113,9 +113,19 @@ def _tables() -> dict[str, str]:
     }
 
 
-def common_ctes(d: Dialect) -> str:
-    """CTEs every metric may use: dimensions of projects and clients, and the journal's stays."""
+def common_ctes(d: Dialect, since: str | None = None) -> str:
+    """CTEs every metric may use: dimensions of projects and clients, and the journal's stays.
+
+    `since` (the name of a parameter, incremental refresh): only the journals of projects
+    with an entry at or after it; their whole journal, so their stays are whole."""
     t = _tables()
+    scoped = (
+        f"""
+           AND tr.project_id IN (SELECT s.project_id FROM {t["transition"]} s
+                                  WHERE s.organization_id = %(org)s AND s.at >= %({since})s)"""
+        if since
+        else ""
+    )
     return f"""
     pdims AS {d.materialized} (
         SELECT p.id AS project_id, p.client_id, 'overall' AS dimension, 'all' AS dimension_value
@@ -161,7 +171,7 @@ def common_ctes(d: Dialect) -> str:
                MAX(CASE WHEN {stay_start_sql("tr")} THEN tr.at END)
                    OVER (PARTITION BY tr.project_id ORDER BY tr.seq
                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS stay_start
-          FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s
+          FROM {t["transition"]} tr WHERE tr.organization_id = %(org)s{scoped}
     ),
     leaves_all AS {d.materialized} (
         SELECT j.project_id, j.from_phase AS phase, j.to_phase, j.kind, j.seq,
@@ -178,15 +188,18 @@ def common_ctes(d: Dialect) -> str:
     )"""
 
 
-def _insert(select_sql: str) -> str:
+def _insert(select_sql: str, since_month: str | None = None) -> str:
+    """`since_month` (a parameter's name, incremental refresh): only the rows of the periods
+    from that month on (the refresh deleted exactly those)."""
     t = _tables()
+    where = f" WHERE period >= %({since_month})s" if since_month else ""
     return f"""
     INSERT INTO {t["result"]} (organization_id, key, dimension, dimension_value, period, value,
                                numerator, denominator, n, provisional, computed_at,
                                created_at, updated_at)
     SELECT %(org)s, key, dimension, dimension_value, period, value, numerator, denominator, n,
            (provisional = 1), %(now)s, %(now)s, %(now)s
-      FROM ({select_sql}) results"""
+      FROM ({select_sql}) results{where}"""
 
 
 def _median_select(d: Dialect, samples_cte: str, key_expr: str) -> str:
@@ -209,10 +222,28 @@ def _median_select(d: Dialect, samples_cte: str, key_expr: str) -> str:
      GROUP BY key, dimension, dimension_value, period"""
 
 
-def statements(d: Dialect) -> list[tuple[str, str]]:
-    """(name, SQL) of every metric's INSERT ... SELECT, in the order they run."""
+# An incremental refresh recomputes the rows of the periods from `since` on (repeat business
+# from a year earlier: a win reaches back to the completions of the year before it); client
+# lifetime value, cumulative from the first win, reads the whole journal and writes from
+# `since` on.
+REPEAT_KEYS = ("repeat_business_rate",)
+CUMULATIVE_KEYS = ("client_lifetime_value",)
+
+
+def statements(d: Dialect, incremental: bool = False) -> list[tuple[str, str]]:
+    """(name, SQL) of every metric's INSERT ... SELECT, in the order they run. With
+    `incremental`, the SQL takes `since`/`since_month` and `rb_since`/`rb_since_month` and
+    writes only the periods from them on (`recompute(since=...)`)."""
     t = _tables()
-    ctes = common_ctes(d)
+    ctes = common_ctes(d, "since" if incremental else None)
+    rb_ctes = common_ctes(d, "rb_since" if incremental else None)
+    full_ctes = common_ctes(d)
+    month = "since_month" if incremental else None
+    rb_month = "rb_since_month" if incremental else None
+
+    def since_of(col: str) -> str:
+        return f" AND {col} >= %(since)s" if incremental else ""
+
     f = d.as_float
     out: list[tuple[str, str]] = []
 
@@ -236,18 +267,21 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
           FROM leaves l JOIN pdims pd ON pd.project_id = l.project_id
          WHERE l.phase = 'initiate' AND l.to_phase = 'plan'
     )"""
-    out.append(("durations", _insert(_median_select(d, durations, "key"))))
+    out.append(("durations", _insert(_median_select(d, durations, "key"), month)))
 
     out.append(
         (
             "win_rate",
-            _insert(f"""
+            _insert(
+                f"""
     WITH {ctes}
     SELECT 'win_rate' AS key, pd.dimension, pd.dimension_value, {d.month("dc.at")} AS period,
            {f("SUM(dc.won)")} / COUNT(*) AS value, {f("SUM(dc.won)")} AS numerator,
            {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
       FROM decisions dc JOIN pdims pd ON pd.project_id = dc.project_id
-     GROUP BY pd.dimension, pd.dimension_value, {d.month("dc.at")}"""),
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("dc.at")}""",
+                month,
+            ),
         )
     )
 
@@ -255,48 +289,57 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     out.append(
         (
             "on_time_milestone_rate",
-            _insert(f"""
+            _insert(
+                f"""
     WITH {ctes}
     SELECT 'on_time_milestone_rate' AS key, pd.dimension, pd.dimension_value,
            {d.month("m.completed_at")} AS period,
            {f(f"SUM({on_time})")} / COUNT(*) AS value, {f(f"SUM({on_time})")} AS numerator,
            {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
       FROM {t["milestone"]} m JOIN pdims pd ON pd.project_id = m.project_id
-     WHERE m.organization_id = %(org)s AND m.completed_at IS NOT NULL
-     GROUP BY pd.dimension, pd.dimension_value, {d.month("m.completed_at")}"""),
+     WHERE m.organization_id = %(org)s AND m.completed_at IS NOT NULL{since_of("m.completed_at")}
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("m.completed_at")}""",
+                month,
+            ),
         )
     )
 
     answered = (
         f"FROM {t['feedback']} fb JOIN pdims pd ON pd.project_id = fb.project_id "
         "WHERE fb.organization_id = %(org)s AND fb.score IS NOT NULL "
-        "AND fb.responded_at IS NOT NULL"
+        "AND fb.responded_at IS NOT NULL" + since_of("fb.responded_at")
     )
     out.append(
         (
             "csat_avg",
-            _insert(f"""
+            _insert(
+                f"""
     WITH {ctes}
     SELECT 'csat_avg' AS key, pd.dimension, pd.dimension_value,
            {d.month("fb.responded_at")} AS period,
            {f("SUM(fb.score)")} / COUNT(*) AS value, {f("SUM(fb.score)")} AS numerator,
            {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
       {answered} AND fb.kind = 'csat'
-     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}"""),
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}""",
+                month,
+            ),
         )
     )
     net = f"SUM(CASE WHEN fb.score >= {NPS_PROMOTER_MIN} THEN 1 WHEN fb.score <= {NPS_DETRACTOR_MAX} THEN -1 ELSE 0 END)"
     out.append(
         (
             "nps",
-            _insert(f"""
+            _insert(
+                f"""
     WITH {ctes}
     SELECT 'nps' AS key, pd.dimension, pd.dimension_value,
            {d.month("fb.responded_at")} AS period,
            100.0 * {f(net)} / COUNT(*) AS value, {f(net)} AS numerator,
            {f("COUNT(*)")} AS denominator, COUNT(*) AS n, 0 AS provisional
       {answered} AND fb.kind = 'nps'
-     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}"""),
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("fb.responded_at")}""",
+                month,
+            ),
         )
     )
 
@@ -307,12 +350,12 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
         SELECT pd.dimension, pd.dimension_value, {d.month("x.at")} AS period,
                x.senior_leader_present AS senior
           FROM {t["touchpoint"]} x JOIN pdims pd ON pd.project_id = x.project_id
-         WHERE x.organization_id = %(org)s AND x.project_id IS NOT NULL
+         WHERE x.organization_id = %(org)s AND x.project_id IS NOT NULL{since_of("x.at")}
         UNION ALL
         SELECT cd.dimension, cd.dimension_value, {d.month("x.at")},
                x.senior_leader_present
           FROM {t["touchpoint"]} x JOIN cdims cd ON cd.client_id = x.client_id
-         WHERE x.organization_id = %(org)s AND x.project_id IS NULL
+         WHERE x.organization_id = %(org)s AND x.project_id IS NULL{since_of("x.at")}
     ),
     tp_counts AS (
         SELECT dimension, dimension_value, period, COUNT(*) AS touches,
@@ -346,7 +389,8 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     out.append(
         (
             "touchpoints",
-            _insert(f"""
+            _insert(
+                f"""
     {touch}
     SELECT 'touchpoints_per_active_client' AS key, c.dimension, c.dimension_value, c.period,
            {f("c.touches")} / a.clients AS value, {f("c.touches")} AS numerator,
@@ -358,7 +402,9 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     SELECT 'senior_touch_rate', c.dimension, c.dimension_value, c.period,
            {f("c.senior_touches")} / c.touches, {f("c.senior_touches")}, {f("c.touches")},
            c.touches, 0
-      FROM tp_counts c"""),
+      FROM tp_counts c""",
+                month,
+            ),
         )
     )
 
@@ -371,8 +417,9 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     out.append(
         (
             "repeat_business_rate",
-            _insert(f"""
-    WITH {ctes},
+            _insert(
+                f"""
+    WITH {rb_ctes},
     events AS (
         SELECT l.project_id, p.client_id, l.left_at AS at, 1 AS is_completion
           FROM leaves l JOIN {t["project"]} p ON p.id = l.project_id
@@ -403,7 +450,9 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
            {f("COUNT(*)")} AS denominator, COUNT(*) AS n,
            MAX(cp.window_open) AS provisional
       FROM completions cp JOIN pdims pd ON pd.project_id = cp.project_id
-     GROUP BY pd.dimension, pd.dimension_value, {d.month("cp.at")}"""),
+     GROUP BY pd.dimension, pd.dimension_value, {d.month("cp.at")}""",
+                rb_month,
+            ),
         )
     )
 
@@ -411,8 +460,9 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     out.append(
         (
             "client_lifetime_value",
-            _insert(f"""
-    WITH RECURSIVE {ctes},
+            _insert(
+                f"""
+    WITH RECURSIVE {full_ctes},
     won AS (
         SELECT pd.dimension, pd.dimension_value, pd.client_id, {d.month("dc.at")} AS month,
                CAST(ROUND(COALESCE(p.contract_value, 0) * 100) AS BIGINT) AS cents
@@ -457,7 +507,9 @@ def statements(d: Dialect) -> list[tuple[str, str]]:
     SELECT 'client_lifetime_value' AS key, dimension, dimension_value, month AS period,
            ({f("total")} / 100.0) / clients AS value, {f("total")} / 100.0 AS numerator,
            {f("clients")} AS denominator, clients AS n, 0 AS provisional
-      FROM cumulative WHERE clients > 0"""),
+      FROM cumulative WHERE clients > 0""",
+                month,
+            ),
         )
     )
     return out
@@ -467,8 +519,16 @@ def dialect() -> Dialect:
     return Dialect(connection.vendor)
 
 
-def recompute(*, organization_id: int, now: dt.datetime) -> int:
-    """Delete and rewrite one organization's results. The caller holds the transaction."""
+def month_start(value: dt.datetime) -> dt.datetime:
+    value = value.astimezone(dt.UTC)
+    return value.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def recompute(*, organization_id: int, now: dt.datetime, since: dt.datetime | None = None) -> int:
+    """Delete and rewrite one organization's results, all of them, or (`since`, an
+    incremental refresh after a change) those of the periods a change at or after `since`
+    can move: from since's month on, and repeat business from a year before. The same SQL
+    definitions either way; the caller holds the transaction."""
     d = dialect()
     adapt = connection.ops.adapt_datetimefield_value
     params = {
@@ -477,6 +537,15 @@ def recompute(*, organization_id: int, now: dt.datetime) -> int:
         "now_month": now.astimezone(dt.UTC).strftime("%Y-%m"),
     }
     table = MetricResult._meta.db_table
+    if since is not None:
+        start = month_start(min(since, now))
+        rb_start = month_start(start - dt.timedelta(days=366))
+        params.update(
+            since=adapt(start),
+            since_month=start.strftime("%Y-%m"),
+            rb_since=adapt(rb_start),
+            rb_since_month=rb_start.strftime("%Y-%m"),
+        )
     written = 0
     with connection.cursor() as cursor:
         if d.vendor == "postgresql" and settings.METRICS_PG_WORK_MEM:
@@ -485,8 +554,17 @@ def recompute(*, organization_id: int, now: dt.datetime) -> int:
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true)", [settings.METRICS_PG_WORK_MEM]
             )
-        cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
-        for _name, sql in statements(d):
+        if since is None:
+            cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
+        else:
+            keys = ", ".join(f"'{k}'" for k in REPEAT_KEYS)
+            cursor.execute(
+                f"DELETE FROM {table} WHERE organization_id = %(org)s AND ("
+                f"(key NOT IN ({keys}) AND period >= %(since_month)s) OR "
+                f"(key IN ({keys}) AND period >= %(rb_since_month)s))",
+                params,
+            )
+        for _name, sql in statements(d, incremental=since is not None):
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0)
             if settings.METRICS_STATEMENT_DELAY:

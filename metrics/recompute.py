@@ -26,9 +26,15 @@ def pending_key(organization_id: int) -> str:
 
 @transaction.atomic
 def metrics_recompute(
-    *, organization: Organization, now: dt.datetime | None = None, run: MetricRun | None = None
+    *,
+    organization: Organization,
+    now: dt.datetime | None = None,
+    run: MetricRun | None = None,
+    since: dt.datetime | None = None,
 ) -> int:
-    """Replace the organization's whole result set with a fresh computation; rows written.
+    """Replace the organization's whole result set with a fresh computation, or with
+    `since` (after a change) the rows of the periods a change at or after it can move
+    (`engine.recompute`); rows written.
 
     One transaction: readers see the old set or the new one, never a mix, and a process
     killed half-way leaves the old set. Recomputes of one organization are serialized by a
@@ -38,7 +44,7 @@ def metrics_recompute(
     now = now or timezone.now()
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     started = time.monotonic()
-    rows = engine.recompute(organization_id=organization.pk, now=now)
+    rows = engine.recompute(organization_id=organization.pk, now=now, since=since)
     if run is not None:
         MetricRun.objects.for_organization(organization).filter(pk=run.pk).update(
             status=RunStatus.SUCCEEDED,

@@ -32,19 +32,42 @@ from metrics.tasks import metrics_recompute_task
 log = logging.getLogger(__name__)
 
 
-def _enqueue_coalesced(organization_id: int) -> None:
-    # One queued recompute per organization: later changes ride on it. The task clears the
-    # flag when it starts, so a change committed after that start queues the next one.
-    if cache.add(pending_key(organization_id), "1", timeout=settings.METRICS_PENDING_TTL):
+FULL = "full"
+
+
+def _covers(queued: str | None, since: dt.datetime | None) -> bool:
+    """Whether a queued refresh from `queued` (ISO time, or "full") covers a change at
+    `since` (None: everything)."""
+    if queued == FULL:
+        return True
+    if queued is None or since is None:
+        return False
+    return dt.datetime.fromisoformat(queued) <= since
+
+
+def _enqueue_coalesced(organization_id: int, since: dt.datetime | None) -> None:
+    # One queued refresh per organization: later changes ride on it when it reaches back
+    # far enough (its `since` is no later than theirs). The task clears the flag when it
+    # starts, so a change committed after that start queues the next one; a change further
+    # back than the queued refresh queues its own.
+    key = pending_key(organization_id)
+    mark = FULL if since is None else since.isoformat()
+    if cache.add(key, mark, timeout=settings.METRICS_PENDING_TTL) or not _covers(
+        cache.get(key), since
+    ):
+        cache.set(key, mark, timeout=settings.METRICS_PENDING_TTL)
         metrics_recompute_task.apply_async(
-            kwargs={"organization_id": organization_id},
+            kwargs={"organization_id": organization_id, "since": None if since is None else mark},
             countdown=settings.METRICS_COALESCE_SECONDS,
         )
 
 
-def metrics_request_recompute(*, organization: Organization) -> None:
-    """Ask for a recompute once the current transaction commits (at most one per transaction
-    and organization; nothing if it rolls back)."""
+def metrics_request_recompute(
+    *, organization: Organization, since: dt.datetime | None = None
+) -> None:
+    """Ask for a refresh once the current transaction commits (at most one per transaction
+    and organization, reaching back to the earliest change; nothing if it rolls back).
+    `since`: the earliest time the change can move a figure at (None: all of them)."""
     if not settings.METRICS_AUTO_RECOMPUTE:
         return
     org_id = organization.pk
@@ -52,12 +75,15 @@ def metrics_request_recompute(*, organization: Organization) -> None:
     if conn.in_atomic_block:
         for _sids, func, _robust in conn.run_on_commit:
             if getattr(func, "metrics_organization_id", None) == org_id:
+                if func.since is not None:
+                    func.since = None if since is None else min(func.since, since)
                 return
 
     def callback() -> None:
-        _enqueue_coalesced(org_id)
+        _enqueue_coalesced(org_id, callback.since)
 
     callback.metrics_organization_id = org_id  # type: ignore[attr-defined]
+    callback.since = since  # type: ignore[attr-defined]
     transaction.on_commit(callback, robust=True)
 
 

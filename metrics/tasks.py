@@ -3,6 +3,7 @@ the organization's whole result set in one transaction)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
@@ -32,8 +33,11 @@ TRANSIENT = (OperationalError, InterfaceError)
     retry_jitter=True,
     max_retries=5,
 )
-def metrics_recompute_task(self, organization_id: int, run_id: int | None = None) -> int:
-    """Recompute one organization's metrics; the number of rows written."""
+def metrics_recompute_task(
+    self, organization_id: int, run_id: int | None = None, since: str | None = None
+) -> int:
+    """Recompute one organization's metrics (`since`, ISO: only what a change from then can
+    move); the number of rows written."""
     metrics_clear_pending(organization_id=organization_id)
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
@@ -42,7 +46,8 @@ def metrics_recompute_task(self, organization_id: int, run_id: int | None = None
     trigger = "request" if run_id is not None else "change"
     run = metrics_run_start(organization=organization, run_id=run_id, trigger=trigger)
     try:
-        return metrics_recompute(organization=organization, run=run)
+        start = None if since is None else dt.datetime.fromisoformat(since)
+        return metrics_recompute(organization=organization, run=run, since=start)
     except TRANSIENT:
         raise
     except DatabaseError as exc:

@@ -373,6 +373,6 @@ def survey_answer(
         },
     )
     alerts_for_low_score(feedback=feedback, now=now)
-    metrics_request_recompute(organization=organization)
+    metrics_request_recompute(organization=organization, since=now)
     health_refresh(organization=organization, client_ids=[feedback.project.client_id], now=now)
     return feedback

@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
-from journey.changes import journey_changed
+from journey.changes import client_since, journey_changed
 from journey.errors import JourneyError
 from journey.models import (
     Client,
@@ -135,7 +135,9 @@ def client_create(
         actor, {**client_create_defaults(actor=actor), **data}, creating=True
     )
     client = create_audited(Client(**values), actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[client.pk])
+    journey_changed(
+        organization=actor.organization, client_ids=[client.pk], since=None, metrics=False
+    )
     return client
 
 
@@ -144,8 +146,19 @@ def client_update(*, actor: Actor, client_id: int, **data: Unpack[ClientChanges]
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.CLIENT_WRITE)
     values = _clean_client_values(actor, data, creating=False)
+    # The client's dimensions (segment, service model, account manager) move its figures.
+    dimensions = any(
+        f in values and values[f] != getattr(client, f)
+        for f in ("segment", "service_model", "account_manager")
+    )
+    since = client_since(client) if dimensions else None
     result = update_audited(client, values, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[client.pk])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[client.pk],
+        since=since,
+        metrics=since is not None,
+    )
     return result
 
 
@@ -153,8 +166,11 @@ def client_update(*, actor: Actor, client_id: int, **data: Unpack[ClientChanges]
 def client_delete(*, actor: Actor, client_id: int) -> None:
     client = client_get(organization=actor.organization, client_id=client_id)
     actor.require(Perm.DELETE)
+    since = client_since(client)
     delete_audited(client, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[])
+    journey_changed(
+        organization=actor.organization, client_ids=[], since=since, metrics=since is not None
+    )
 
 
 # --- contacts -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import Actor, Perm
 from engagement.entry import journey_feedback_recorded
-from journey.changes import journey_changed
+from journey.changes import earliest, journey_changed
 from journey.errors import JourneyError
 from journey.models import (
     Contact,
@@ -173,7 +173,12 @@ def feedback_create(
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
     journey_feedback_recorded(feedback=result)  # engagement: the e-mail or the closed loop
-    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[result.project.client_id],
+        since=result.responded_at,
+        metrics=result.responded_at is not None,
+    )
     return result
 
 
@@ -182,10 +187,17 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Unpack[FeedbackCh
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)
+    before = feedback.responded_at
     result = update_audited(feedback, values, actor=actor)
     if result.score is not None:
         journey_feedback_recorded(feedback=result)  # the closed loop (once per feedback)
-    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
+    since = earliest(before, result.responded_at)
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[result.project.client_id],
+        since=since,
+        metrics=since is not None,
+    )
     return result
 
 
@@ -194,4 +206,9 @@ def feedback_delete(*, actor: Actor, feedback_id: int) -> None:
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.DELETE)
     delete_audited(feedback, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[feedback.project.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[feedback.project.client_id],
+        since=feedback.responded_at,
+        metrics=feedback.responded_at is not None,
+    )

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accounts.permissions import Actor, Perm
-from journey.changes import journey_changed
+from journey.changes import earliest, journey_changed
 from journey.errors import JourneyError
 from journey.models import Milestone, Phase, Project
 from journey.selectors import milestone_get
@@ -113,7 +113,12 @@ def milestone_create(
     values = _clean(actor, data, None)
     actor.require(Perm.MILESTONE_WRITE, project=values["project"])
     result = create_audited(Milestone(**values), actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[result.project.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[result.project.client_id],
+        since=result.completed_at,
+        metrics=result.completed_at is not None,
+    )
     return result
 
 
@@ -126,9 +131,15 @@ def milestone_update(
     values = _clean(actor, data, milestone)
     if "project" in values:
         actor.require(Perm.MILESTONE_WRITE, project=values["project"])
-    before = milestone.project.client_id
+    before, completed = milestone.project.client_id, milestone.completed_at
     result = update_audited(milestone, values, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[before, result.project.client_id])
+    since = earliest(completed, result.completed_at)
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[before, result.project.client_id],
+        since=since,
+        metrics=since is not None,
+    )
     return result
 
 
@@ -145,4 +156,9 @@ def milestone_delete(*, actor: Actor, milestone_id: int) -> None:
     milestone = milestone_get(organization=actor.organization, milestone_id=milestone_id)
     actor.require(Perm.MILESTONE_WRITE, project=milestone.project)
     delete_audited(milestone, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[milestone.project.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[milestone.project.client_id],
+        since=milestone.completed_at,
+        metrics=milestone.completed_at is not None,
+    )

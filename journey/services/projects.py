@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
-from journey.changes import journey_changed
+from journey.changes import journey_changed, project_since
 from journey.errors import JourneyError
 from journey.models import (
     Client,
@@ -184,7 +184,7 @@ def project_open(
             note="Assessment started.",
         )
     )
-    journey_changed(organization=actor.organization, client_ids=[project.client_id])
+    journey_changed(organization=actor.organization, client_ids=[project.client_id], since=opened)
     return project
 
 
@@ -194,8 +194,19 @@ def project_update(*, actor: Actor, project_id: int, **data: Unpack[ProjectChang
     actor.require(Perm.PROJECT_WRITE)
     values = _clean_project_values(actor, data, creating=False)
     before = project.client_id
+    # The project's dimensions, its client and its value move its figures.
+    moves = any(
+        f in values and values[f] != getattr(project, f)
+        for f in ("client", "modality", "project_manager", "contract_value")
+    )
+    since = project_since(project) if moves else None
     result = update_audited(project, values, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[before, result.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[before, result.client_id],
+        since=since,
+        metrics=moves,
+    )
     return result
 
 
@@ -203,5 +214,6 @@ def project_update(*, actor: Actor, project_id: int, **data: Unpack[ProjectChang
 def project_delete(*, actor: Actor, project_id: int, reason: str = "") -> None:
     project = project_get(organization=actor.organization, project_id=project_id)
     actor.require(Perm.DELETE)
+    since = project_since(project)
     delete_audited(project, actor=actor, reason=reason)
-    journey_changed(organization=actor.organization, client_ids=[project.client_id])
+    journey_changed(organization=actor.organization, client_ids=[project.client_id], since=since)

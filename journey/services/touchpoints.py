@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
-from journey.changes import journey_changed
+from journey.changes import earliest, journey_changed
 from journey.errors import JourneyError
 from journey.models import Client, Project, Touchpoint, TouchpointKind
 from journey.selectors import touchpoint_get
@@ -99,7 +99,7 @@ def touchpoint_create(
     values = _clean(actor, data, None)
     actor.require(Perm.TOUCHPOINT_WRITE, project=values.get("project"))
     result = create_audited(Touchpoint(**values), actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[result.client_id])
+    journey_changed(organization=actor.organization, client_ids=[result.client_id], since=result.at)
     return result
 
 
@@ -112,9 +112,13 @@ def touchpoint_update(
     values = _clean(actor, data, touchpoint)
     if "project" in values:
         actor.require(Perm.TOUCHPOINT_WRITE, project=values["project"])
-    before = touchpoint.client_id
+    before, at = touchpoint.client_id, touchpoint.at
     result = update_audited(touchpoint, values, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[before, result.client_id])
+    journey_changed(
+        organization=actor.organization,
+        client_ids=[before, result.client_id],
+        since=earliest(at, result.at),
+    )
     return result
 
 
@@ -123,4 +127,6 @@ def touchpoint_delete(*, actor: Actor, touchpoint_id: int) -> None:
     touchpoint = touchpoint_get(organization=actor.organization, touchpoint_id=touchpoint_id)
     actor.require(Perm.TOUCHPOINT_WRITE, project=touchpoint.project)
     delete_audited(touchpoint, actor=actor)
-    journey_changed(organization=actor.organization, client_ids=[touchpoint.client_id])
+    journey_changed(
+        organization=actor.organization, client_ids=[touchpoint.client_id], since=touchpoint.at
+    )

@@ -220,7 +220,7 @@ def project_transition(
     project.phase, project.status, project.journal_seq = move.to_phase, move.to_status, seq + 1
     project.phase_entered_at = entered_at
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
-    journey_changed(organization=actor.organization, client_ids=[project.client_id])
+    journey_changed(organization=actor.organization, client_ids=[project.client_id], since=when)
     if follow_up:
         journey_transition_recorded(transition=entry)
     return project
