@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from accounts.models import Organization
 from accounts.selectors import member_list
@@ -352,22 +352,66 @@ class PeopleTable:
     title: str
     keys: list[tuple[str, str]]
     rows: list[dict]  # {email, name, cells: [Figure]}
+    total: int = 0  # people with figures in the range (rows shows the first `PEOPLE_SHOWN`)
+    dimension: str = ""
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.rows)
+
+
+# The people tables show the managers with the most figures behind them; "all" shows all.
+PEOPLE_SHOWN = 10
+
+
+def _top_people(
+    organization: Organization, dimension: str, keys: list[str], filters, limit: int | None
+) -> tuple[list[str], int]:
+    """The managers (e-mails) with the most figures (sum of n) in the range, and how many
+    have any: one grouped query over their rows."""
+    totals = (
+        MetricResult.objects.for_organization(organization)
+        .filter(
+            dimension=dimension,
+            key__in=keys,
+            period__gte=filters.period_from,
+            period__lte=filters.period_to,
+        )
+        .order_by()
+        .values("dimension_value")
+        .annotate(n=Sum("n"))
+        .order_by("-n", "dimension_value")
+    )
+    emails = list(totals.values_list("dimension_value", flat=True))
+    return (emails[:limit] if limit else emails), len(emails)
 
 
 def comparison_and_people(
-    *, organization: Organization, filters: DashboardFilters
+    *, organization: Organization, filters: DashboardFilters, all_people: bool = False
 ) -> tuple[ComparisonTable, PeopleTable, PeopleTable]:
-    """Segments and service models side by side, and the PM and AM tables, over the range."""
-    rows = _rows(
-        organization,
-        dimension__in=[
-            Dimension.SEGMENT,
-            Dimension.SERVICE_MODEL,
-            Dimension.PROJECT_MANAGER,
-            Dimension.ACCOUNT_MANAGER,
-        ],
-        period__gte=filters.period_from,
-        period__lte=filters.period_to,
+    """Segments and service models side by side, and the PM and AM tables (the managers
+    with the most figures first; `all_people` for all of them), over the range. Only the
+    rows the tables show are read."""
+    in_range = {"period__gte": filters.period_from, "period__lte": filters.period_to}
+    limit = None if all_people else PEOPLE_SHOWN
+    pms, pm_total = _top_people(organization, Dimension.PROJECT_MANAGER, PM_KEYS, filters, limit)
+    ams, am_total = _top_people(organization, Dimension.ACCOUNT_MANAGER, AM_KEYS, filters, limit)
+    rows = (
+        _rows(organization, dimension__in=[Dimension.SEGMENT, Dimension.SERVICE_MODEL], **in_range)
+        + _rows(
+            organization,
+            dimension=Dimension.PROJECT_MANAGER,
+            dimension_value__in=pms,
+            key__in=PM_KEYS,
+            **in_range,
+        )
+        + _rows(
+            organization,
+            dimension=Dimension.ACCOUNT_MANAGER,
+            dimension_value__in=ams,
+            key__in=AM_KEYS,
+            **in_range,
+        )
     )
     grouped: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
     for row in rows:
@@ -390,7 +434,9 @@ def comparison_and_people(
     names = {m.user.email: m.user.get_full_name() for m in member_list(organization=organization)}
 
     def people(dimension: str, keys: list[str], title: str) -> PeopleTable:
-        emails = sorted({dv for (d, dv, _k) in grouped if d == dimension})
+        emails, total = (
+            (pms, pm_total) if dimension == Dimension.PROJECT_MANAGER else (ams, am_total)
+        )
         return PeopleTable(
             title=title,
             keys=[(k, MetricKey(k).label) for k in keys],
@@ -402,6 +448,8 @@ def comparison_and_people(
                 }
                 for email in emails
             ],
+            total=total,
+            dimension=dimension,
         )
 
     return (
@@ -445,9 +493,15 @@ def journey_funnel(*, organization: Organization, filters: DashboardFilters) -> 
     )
     if filters.dimension in SLICE_FILTERS:
         cohort = cohort.filter(**{SLICE_FILTERS[filters.dimension]: filters.value})
+    in_cohort = {
+        "project__opened_at__gte": month_start(filters.period_from),
+        "project__opened_at__lt": month_start(month_add(filters.period_to, 1)),
+    }
+    if filters.dimension in SLICE_FILTERS:
+        in_cohort[f"project__{SLICE_FILTERS[filters.dimension]}"] = filters.value
     entered = dict(
         PhaseTransition.objects.for_organization(organization)
-        .filter(project__in=cohort.values("pk"), kind__in=ENTERING)
+        .filter(kind__in=ENTERING, **in_cohort)
         .values("to_phase")
         .annotate(n=Count("project", distinct=True))
         .values_list("to_phase", "n")

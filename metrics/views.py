@@ -50,7 +50,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     org, actor = request.organization, request.actor
     filters = dash.dashboard_filters(request.GET, today=timezone.now().date())
     tiles, series = dash.metric_tiles_and_series(organization=org, filters=filters)
-    comparison, pms, ams = dash.comparison_and_people(organization=org, filters=filters)
+    all_people = request.GET.get("people") == "all"
+    comparison, pms, ams = dash.comparison_and_people(
+        organization=org, filters=filters, all_people=all_people
+    )
     choices = dash.slice_choices(org)
     this_month = timezone.now().strftime("%Y-%m")
     preset = len(filters.months) if filters.period_to == this_month else None

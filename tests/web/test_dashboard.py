@@ -218,3 +218,44 @@ def test_export_csv_of_the_filtered_figures(world, elsewhere, login):
     am = login(world.people["am"])
     assert 'data-testid="export"' not in am.get(reverse("dashboard")).content.decode()
     assert am.get(reverse("metrics_export")).status_code == 403
+
+
+def test_people_tables_show_the_ten_with_most_figures_then_all(world, login):
+    """Twelve project managers, each with a milestone completed this month: the table
+    shows ten, says how many there are, and `people=all` shows every one."""
+    from accounts.permissions import Actor
+    from journey.services import milestone_create, project_open
+    from metrics.services import metrics_recompute
+    from tests.factories import MembershipFactory
+
+    admin = world.people["admin"]
+    now = timezone.now()
+    for i in range(12):
+        pm = Actor.from_membership(
+            MembershipFactory(organization=world.org, role="project_manager")
+        )
+        project = project_open(
+            actor=admin,
+            client=world.pharma.pk,
+            name=f"Decided {i}",
+            code=f"DEC-{i}",
+            modality="adc",
+            project_manager=pm.user.email,
+            opened_at=now - dt.timedelta(days=3),
+        )
+        milestone_create(
+            actor=admin,
+            project=project.pk,
+            phase="assess",
+            title="Proposal",
+            due_date=now.date(),
+            completed_at=now,
+        )
+    metrics_recompute(organization=world.org)
+    http = login(world.people["exec"])
+    html = http.get(reverse("dashboard")).content.decode()
+    table = html.split('data-testid="people-1"')[1].split("</section>")[0]
+    assert table.count("<tr><td>") == 10 and 'data-testid="people-all"' in table
+    everyone = http.get(reverse("dashboard") + "?people=all").content.decode()
+    table = everyone.split('data-testid="people-1"')[1].split("</section>")[0]
+    assert table.count("<tr><td>") >= 12 and 'data-testid="people-all"' not in table
