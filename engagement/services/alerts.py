@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -49,10 +50,34 @@ log = logging.getLogger(__name__)
 AUTO_RESOLVED = "Resolved automatically: the cause is gone ({why})."
 
 
+class _Batch:
+    """The daily run's alerts, raised as a set: the causes that already have an alert are
+    read once, the new alerts written in bulk (`alerts_run_rules`)."""
+
+    def __init__(self, organization: Organization):
+        self.known = set(
+            Alert.objects.for_organization(organization).values_list("cause_key", flat=True)
+        )
+        self.pending: list[Alert] = []
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("alert_batch", default=None)
+
+
 def _raise(
     *, organization: Organization, kind: str, cause_key: str, now: dt.datetime, **fields: Any
 ) -> Alert | None:
     """Create the alert of a cause unless the cause already has one (open or resolved)."""
+    batch = _BATCH.get()
+    if batch is not None:
+        if cause_key in batch.known:
+            return None
+        batch.known.add(cause_key)
+        alert = Alert(
+            organization=organization, kind=kind, cause_key=cause_key, raised_at=now, **fields
+        )
+        batch.pending.append(alert)
+        return alert
     scoped = Alert.objects.for_organization(organization)
     if scoped.filter(cause_key=cause_key).exists():
         return None
@@ -353,8 +378,16 @@ def alerts_run_rules(
     resolve the open ones whose cause is gone. Returns counts per rule."""
     now = now or timezone.now()
     report: dict[str, dict[str, int]] = {}
-    for kind, rule in RULES.items():
-        raised, causes = rule(organization, now)
+    batch = _Batch(organization)
+    token = _BATCH.set(batch)
+    try:
+        outcomes = {kind: rule(organization, now) for kind, rule in RULES.items()}
+    finally:
+        _BATCH.reset(token)
+    # A concurrent run may have raised some of them meanwhile: the open-alert constraint
+    # keeps one per cause, the others are dropped.
+    Alert.objects.bulk_create(batch.pending, batch_size=1000, ignore_conflicts=True)
+    for kind, (raised, causes) in outcomes.items():
         stale = (
             Alert.objects.for_organization(organization)
             .filter(kind=kind, resolved_at__isnull=True)
