@@ -10,7 +10,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir -e . gunicorn
+RUN pip install --no-cache-dir -e .
 COPY . .
 COPY --from=assets /app/static/vendor/ static/vendor/
 RUN DJANGO_ALLOW_DEV_SECRET=1 python manage.py collectstatic --noinput

@@ -217,6 +217,7 @@ def child(runs: int) -> None:
                 "KiB": round(kib, 1),
             }
         )
+    figures["concurrent"] = concurrent(executive.user, org, seconds=CONCURRENT_SECONDS)
     # A phase move with the embedded default: the recompute runs in the request.
     actor = Actor.from_membership(admin)
     moving = (
@@ -237,6 +238,100 @@ def child(runs: int) -> None:
     move()
     figures["ops"]["phase move, embedded (per move)"] = round((time.monotonic() - started) / 2, 3)
     print(json.dumps(figures))
+
+
+CONCURRENT_SECONDS = 20
+CONNECTIONS = 8
+
+
+def concurrent(user, org, *, seconds: int) -> dict:
+    """/dashboard/ under 8 connections for `seconds` against gunicorn (2 workers x 4
+    threads), as a logged-in executive: requests/s and latency percentiles."""
+    import socket
+    import threading
+    import urllib.request
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session["active_organization_id"] = org.pk
+    session.create()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}/dashboard/"
+    headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+                    r.read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        times: list[float] = []
+        errors = [0]
+        stop = time.monotonic() + seconds
+
+        def hammer() -> None:
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                try:
+                    with urllib.request.urlopen(
+                        urllib.request.Request(url, headers=headers), timeout=30
+                    ) as r:
+                        r.read()
+                        ok = r.status == 200
+                except OSError:
+                    ok = False
+                if ok:
+                    times.append((time.monotonic() - started) * 1000)
+                else:
+                    errors[0] += 1
+
+        threads = [threading.Thread(target=hammer) for _ in range(CONNECTIONS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    times.sort()
+
+    def pct(q: float) -> float:
+        return round(times[min(len(times) - 1, int(len(times) * q))], 1) if times else 0.0
+
+    return {
+        "requests/s": round(len(times) / seconds, 1),
+        "p50": pct(0.5),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "errors": errors[0],
+    }
 
 
 def main() -> int:
@@ -274,6 +369,20 @@ def main() -> int:
     for op in next(iter(results.values()))["ops"]:
         lines.append(
             f"| {op} | " + " | ".join(f"{fig['ops'][op]} s" for fig in results.values()) + " |"
+        )
+    lines += [
+        "",
+        f"`/dashboard/` with {CONNECTIONS} connections for {CONCURRENT_SECONDS} s against "
+        "gunicorn (2 workers x 4 threads):",
+        "",
+        "| size | requests/s | p50 | p95 | p99 | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size, fig in results.items():
+        c = fig["concurrent"]
+        lines.append(
+            f"| {size} | {c['requests/s']} | {c['p50']} ms | {c['p95']} ms | {c['p99']} ms "
+            f"| {c['errors']} |"
         )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from accounts.models import Membership, Organization, Role, User
 from journey.models import Feedback, FeedbackKind, Project, ProjectStatus, open_project_q
@@ -79,8 +79,10 @@ def project_pm_suggestions(*, organization: Organization, project_id) -> list[PM
         c.same_segment_and_modality = row["same"]
         c.same_segment_or_modality = row["partial"]
         c.active_projects = row["active"]
-    csat = (
-        Feedback.objects.for_organization(organization)
+    # Each manager's CSAT on such projects, summed in the database (one row per manager).
+    scores = {
+        row["project__project_manager_id"]: (row["total"], row["n"])
+        for row in Feedback.objects.for_organization(organization)
         .filter(
             kind=FeedbackKind.CSAT,
             score__isnull=False,
@@ -89,11 +91,10 @@ def project_pm_suggestions(*, organization: Organization, project_id) -> list[PM
             project__modality=modality,
         )
         .exclude(project_id=project.pk)
-        .values_list("project__project_manager_id", "score")
-    )
-    scores: dict[int, list[int]] = {}
-    for pm_id, score in csat:
-        scores.setdefault(pm_id, []).append(score)
+        .order_by()
+        .values("project__project_manager_id")
+        .annotate(total=Sum("score"), n=Count("id"))
+    }
     label = f"{project.client.get_segment_display().lower()} · {project.get_modality_display()}"
     for c in candidates.values():
         points = POINTS_SAME * min(c.same_segment_and_modality, COUNTED_MAX)
@@ -106,10 +107,10 @@ def project_pm_suggestions(*, organization: Organization, project_id) -> list[PM
             c.reasons.append(
                 f"{c.same_segment_or_modality} completed with the same segment or modality"
             )
-        values = scores.get(c.user.pk, [])
-        if values:
-            c.csat_n = len(values)
-            c.csat_avg = sum(values) / len(values)
+        total, n = scores.get(c.user.pk, (0, 0))
+        if n:
+            c.csat_n = n
+            c.csat_avg = total / n
             points += (c.csat_avg - 3) * CSAT_FACTOR
             c.reasons.append(f"CSAT {c.csat_avg:.1f} on such projects (n={c.csat_n})")
         else:
