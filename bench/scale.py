@@ -334,22 +334,120 @@ def concurrent(user, org, *, seconds: int) -> dict:
     }
 
 
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
+
+
+def freshness(url: str) -> dict:
+    """With Redis and a real worker: a phase move's request time (the refresh is queued),
+    and how long until its figures are stored (the coalescing delay, then the incremental
+    refresh in the worker)."""
+    env = {**_env(url), "REDIS_URL": REDIS}
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "config",
+            "worker",
+            "--concurrency=1",
+            "--loglevel=warning",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        time.sleep(4)  # the worker connects
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.scale", "--fresh-child", url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if out.returncode:
+            print(out.stdout[-2000:], out.stderr[-4000:])
+            raise SystemExit(out.returncode)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def fresh_child() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import Membership, Organization
+    from accounts.permissions import Actor
+    from journey.models import Client, Project
+    from journey.services import project_transition
+    from metrics.models import MetricResult
+
+    org = max(Organization.objects.all(), key=lambda o: Client.objects.for_organization(o).count())
+    admin = Membership.objects.filter(organization=org, role="admin").select_related("user").first()
+    actor = Actor.from_membership(admin)
+    project = (
+        Project.objects.for_organization(org)
+        .filter(status="active", phase="plan")
+        .order_by("id")
+        .first()
+    )
+    moved_at = timezone.now()
+    started = time.monotonic()
+    with transaction.atomic():
+        project_transition(actor=actor, project_id=project.pk, to="execute", at=moved_at)
+    request = time.monotonic() - started
+    # The plan stay it ended is a sample of this month's phase_duration_days.plan.
+    month = moved_at.strftime("%Y-%m")
+    stored = MetricResult.objects.for_organization(org).filter(
+        key="phase_duration_days.plan", dimension="overall", period=month, computed_at__gte=moved_at
+    )
+    while not stored.exists():
+        if time.monotonic() - started > 120:
+            raise SystemExit("the figures did not refresh within 120 s")
+        time.sleep(0.1)
+    fresh = time.monotonic() - started
+    print(
+        json.dumps(
+            {
+                "move request with a worker": round(request, 3),
+                "figures fresh after": round(fresh, 2),
+                "coalescing delay": settings.METRICS_COALESCE_SECONDS,
+            }
+        )
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="small,large")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--child")
+    parser.add_argument("--fresh-child")
     parser.add_argument("--out", default=str(ROOT / "bench" / "scale.md"))
     args = parser.parse_args()
     if args.child:
         child(args.runs)
+        return 0
+    if args.fresh_child:
+        fresh_child()
         return 0
     results = {}
     for size in args.sizes.split(","):
         url = prepare(size, args.pg)
         print(f"measuring {size} ...", flush=True)
         results[size] = measure(url, args.runs)
+        results[size]["fresh"] = freshness(url)
     lines = ["# Pages at scale (`make bench-scale`)", ""]
     for size, fig in results.items():
         lines.append(f"- {size}: organization {fig['organization']}")
@@ -383,6 +481,19 @@ def main() -> int:
         lines.append(
             f"| {size} | {c['requests/s']} | {c['p50']} ms | {c['p95']} ms | {c['p99']} ms "
             f"| {c['errors']} |"
+        )
+    lines += [
+        "",
+        "With Redis and a Celery worker (a phase move, then polling for its stored figures):",
+        "",
+        "| size | move request | figures fresh after | coalescing delay |",
+        "|---|---|---|---|",
+    ]
+    for size, fig in results.items():
+        f = fig["fresh"]
+        lines.append(
+            f"| {size} | {f['move request with a worker']} s | {f['figures fresh after']} s "
+            f"| {f['coalescing delay']} s |"
         )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text)
