@@ -27,6 +27,8 @@ def _name(sql: str, names: dict[str, str]) -> str:
         return "delete old rows"
     if "SET_CONFIG" in head or head.startswith("SET "):
         return "settings"
+    if "METRICS_SHARED_" in head:
+        return "shared tables"
     return "other"
 
 
@@ -75,6 +77,8 @@ def explain(name: str, slug: str) -> str:
         if work_mem:  # as the engine's recompute sets it
             cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
         cursor.execute("DELETE FROM metrics_metricresult WHERE organization_id = %s", [org.pk])
+        for shared in engine.shared_tables_sql(d):  # what the statements read
+            cursor.execute(shared, params)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
         text = "\n".join(r[0] for r in cursor.fetchall())
         transaction.set_rollback(True)

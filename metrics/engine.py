@@ -188,6 +188,43 @@ def common_ctes(d: Dialect, since: str | None = None) -> str:
     )"""
 
 
+# A full rebuild builds the intermediate results every statement shares once, as temporary
+# tables (indexed and analyzed, so the planner sees real row counts), instead of once per
+# statement: the projects' and clients' dimensions, the stays' leaves and the decisions.
+SHARED = ("pdims", "cdims", "leaves", "decisions")
+
+
+def _temp(name: str) -> str:
+    return f"metrics_shared_{name}"
+
+
+def shared_tables_sql(d: Dialect) -> list[str]:
+    """Statements that build the shared temporary tables for one organization (`%(org)s`)."""
+    ctes = common_ctes(d)
+    on_commit = " ON COMMIT DROP" if d.vendor == "postgresql" else ""
+    out = [f"DROP TABLE IF EXISTS {_temp(name)}" for name in SHARED]
+    for name in ("pdims", "cdims", "leaves"):
+        out.append(
+            f"CREATE TEMPORARY TABLE {_temp(name)}{on_commit} AS WITH {ctes} SELECT * FROM {name}"
+        )
+    out.append(
+        f"CREATE TEMPORARY TABLE {_temp('decisions')}{on_commit} AS "
+        f"SELECT project_id, left_at AS at, CASE WHEN kind = 'lost' THEN 0 ELSE 1 END AS won "
+        f"FROM {_temp('leaves')} WHERE phase = 'assess'"
+    )
+    for name in ("pdims", "leaves", "decisions"):
+        out.append(f"CREATE INDEX {_temp(name)}_project ON {_temp(name)} (project_id)")
+    out.append(f"CREATE INDEX {_temp('cdims')}_client ON {_temp('cdims')} (client_id)")
+    if d.vendor == "postgresql":
+        out += [f"ANALYZE {_temp(name)}" for name in SHARED]
+    return out
+
+
+def shared_ctes() -> str:
+    """The CTEs of `common_ctes`, read from the shared temporary tables."""
+    return ",\n".join(f"    {name} AS (SELECT * FROM {_temp(name)})" for name in SHARED)
+
+
 def _insert(select_sql: str, since_month: str | None = None) -> str:
     """`since_month` (a parameter's name, incremental refresh): only the rows of the periods
     from that month on (the refresh deleted exactly those)."""
@@ -204,7 +241,19 @@ def _insert(select_sql: str, since_month: str | None = None) -> str:
 
 def _median_select(d: Dialect, samples_cte: str, key_expr: str) -> str:
     """Median per (key, dimension, value, period) of a CTE `samples(key, dimension,
-    dimension_value, period, x)`: the mean of the middle one or two values."""
+    dimension_value, period, x)`: the mean of the middle one or two values. PostgreSQL's
+    `percentile_cont(0.5)` is that definition (SPEC) in one sort per group; SQLite has no
+    ordered-set aggregate, so it ranks with windows (the same figures to 1e-12: a + (b - a)/2
+    against (a + b)/2)."""
+    if d.vendor == "postgresql":
+        return f"""
+    {samples_cte}
+    SELECT {key_expr} AS key, dimension, dimension_value, period,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS value,
+           {d.as_float("NULL")} AS numerator, {d.as_float("NULL")} AS denominator,
+           COUNT(*) AS n, 0 AS provisional
+      FROM samples
+     GROUP BY key, dimension, dimension_value, period"""
     return f"""
     {samples_cte},
     ranked AS (
@@ -235,9 +284,12 @@ def statements(d: Dialect, incremental: bool = False) -> list[tuple[str, str]]:
     `incremental`, the SQL takes `since`/`since_month` and `rb_since`/`rb_since_month` and
     writes only the periods from them on (`recompute(since=...)`)."""
     t = _tables()
-    ctes = common_ctes(d, "since" if incremental else None)
-    rb_ctes = common_ctes(d, "rb_since" if incremental else None)
-    full_ctes = common_ctes(d)
+    if incremental:
+        ctes = common_ctes(d, "since")
+        rb_ctes = common_ctes(d, "rb_since")
+        full_ctes = common_ctes(d)
+    else:  # the full rebuild reads the shared tables (`shared_tables_sql`)
+        ctes = rb_ctes = full_ctes = shared_ctes()
     month = "since_month" if incremental else None
     rb_month = "rb_since_month" if incremental else None
 
@@ -564,11 +616,17 @@ def recompute(*, organization_id: int, now: dt.datetime, since: dt.datetime | No
                 f"(key IN ({keys}) AND period >= %(rb_since_month)s))",
                 params,
             )
+        if since is None:
+            for sql in shared_tables_sql(d):
+                cursor.execute(sql, params)
         for _name, sql in statements(d, incremental=since is not None):
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0)
             if settings.METRICS_STATEMENT_DELAY:
                 time.sleep(settings.METRICS_STATEMENT_DELAY)
+        if since is None and d.vendor != "postgresql":  # PostgreSQL drops them at commit
+            for name in SHARED:
+                cursor.execute(f"DROP TABLE IF EXISTS {_temp(name)}")
     return written
 
 
