@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 import time
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,10 +17,6 @@ from metrics.models import MetricRun, RunStatus
 
 log = logging.getLogger(__name__)
 RUN_HISTORY_DAYS = 30
-
-
-def pending_key(organization_id: int) -> str:
-    return f"metrics:pending:{organization_id}"
 
 
 @transaction.atomic
@@ -83,7 +78,3 @@ def metrics_run_fail(*, organization: Organization, run: MetricRun, error: str) 
     MetricRun.objects.for_organization(organization).filter(pk=run.pk).update(
         status=RunStatus.FAILED, finished_at=now, error=error[:2000], updated_at=now
     )
-
-
-def metrics_clear_pending(*, organization_id: int) -> None:
-    cache.delete(pending_key(organization_id))

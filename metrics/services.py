@@ -13,51 +13,30 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
 from accounts.permissions import Actor, Perm
+from metrics import pending
 from metrics.models import MetricRun, RunStatus
 from metrics.recompute import (  # noqa: F401 - the synchronous entry points, re-exported
-    metrics_clear_pending,
     metrics_recompute,
     metrics_run_fail,
     metrics_run_start,
-    pending_key,
 )
 from metrics.tasks import metrics_recompute_task
 
 log = logging.getLogger(__name__)
 
 
-FULL = "full"
-
-
-def _covers(queued: str | None, since: dt.datetime | None) -> bool:
-    """Whether a queued refresh from `queued` (ISO time, or "full") covers a change at
-    `since` (None: everything)."""
-    if queued == FULL:
-        return True
-    if queued is None or since is None:
-        return False
-    return dt.datetime.fromisoformat(queued) <= since
-
-
 def _enqueue_coalesced(organization_id: int, since: dt.datetime | None) -> None:
-    # One queued refresh per organization: later changes ride on it when it reaches back
-    # far enough (its `since` is no later than theirs). The task clears the flag when it
-    # starts, so a change committed after that start queues the next one; a change further
-    # back than the queued refresh queues its own.
-    key = pending_key(organization_id)
-    mark = FULL if since is None else since.isoformat()
-    if cache.add(key, mark, timeout=settings.METRICS_PENDING_TTL) or not _covers(
-        cache.get(key), since
-    ):
-        cache.set(key, mark, timeout=settings.METRICS_PENDING_TTL)
+    # One queued refresh per organization: later changes ride on it, lowering its reach when
+    # they go further back (`metrics.pending`); the task takes the slot when it starts, so a
+    # change after that start queues the next one.
+    if pending.claim_or_lower(organization_id, since):
         metrics_recompute_task.apply_async(
-            kwargs={"organization_id": organization_id, "since": None if since is None else mark},
+            kwargs={"organization_id": organization_id, "coalesced": True},
             countdown=settings.METRICS_COALESCE_SECONDS,
         )
 

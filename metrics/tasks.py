@@ -3,15 +3,14 @@ the organization's whole result set in one transaction)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from accounts.models import Organization
+from metrics import pending
 from metrics.recompute import (
-    metrics_clear_pending,
     metrics_recompute,
     metrics_run_fail,
     metrics_run_start,
@@ -34,11 +33,19 @@ TRANSIENT = (OperationalError, InterfaceError)
     max_retries=5,
 )
 def metrics_recompute_task(
-    self, organization_id: int, run_id: int | None = None, since: str | None = None
+    self, organization_id: int, run_id: int | None = None, coalesced: bool = False
 ) -> int:
-    """Recompute one organization's metrics (`since`, ISO: only what a change from then can
-    move); the number of rows written."""
-    metrics_clear_pending(organization_id=organization_id)
+    """Recompute one organization's metrics: in full, or (`coalesced`, queued by changes)
+    only what the changes that rode on this task can move; the number of rows written."""
+    since = None
+    if coalesced:
+        # Take the slot first: its reach, lowered by every change that rode on it (a change
+        # after this moment queues the next task). No slot: another run took it and covered
+        # those changes.
+        reach = pending.take(organization_id)
+        if reach is None:
+            return 0
+        since = pending.since_of(reach)
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         log.warning("metrics recompute: organization %s is gone", organization_id)
@@ -46,8 +53,7 @@ def metrics_recompute_task(
     trigger = "request" if run_id is not None else "change"
     run = metrics_run_start(organization=organization, run_id=run_id, trigger=trigger)
     try:
-        start = None if since is None else dt.datetime.fromisoformat(since)
-        return metrics_recompute(organization=organization, run=run, since=start)
+        return metrics_recompute(organization=organization, run=run, since=since)
     except TRANSIENT:
         raise
     except DatabaseError as exc:

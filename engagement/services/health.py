@@ -274,16 +274,20 @@ def client_health_trend(
 def _store(
     organization: Organization, rows: dict[int, ClientHealth], now: dt.datetime, *, every: bool
 ) -> None:
-    """Write `rows` as the clients' current health and today's snapshot (replacing what
-    today had). `every`: the rows are all the organization's clients."""
+    """Write `rows` as the clients' current health, and (`every`: the rows are all the
+    organization's clients, the daily run) today's snapshot, replacing what today had."""
     day = now.date()
+    # A refresh after a change updates the current health; the trend keeps the daily run's
+    # point per day.
+    trend = every
     current = ClientHealthCurrent.objects.for_organization(organization)
     today = ClientHealthSnapshot.objects.for_organization(organization).filter(day=day)
     if not every:
         current = current.filter(client_id__in=list(rows))
         today = today.filter(client_id__in=list(rows))
     current.delete()
-    today.delete()
+    if trend:
+        today.delete()
     ClientHealthCurrent.objects.bulk_create(
         [
             ClientHealthCurrent(
@@ -296,6 +300,8 @@ def _store(
             for h in rows.values()
         ]
     )
+    if not trend:
+        return
     ClientHealthSnapshot.objects.bulk_create(
         [
             ClientHealthSnapshot(

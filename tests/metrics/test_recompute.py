@@ -18,11 +18,11 @@ from accounts.models import Role
 from accounts.permissions import Actor
 from config.celery import app
 from journey.services import project_transition, touchpoint_create
+from metrics import engine, pending
 from metrics.models import MetricResult, MetricRun, RunStatus
 from metrics.services import (
     metrics_recompute,
     metrics_recompute_request,
-    pending_key,
 )
 from metrics.tasks import metrics_recompute_all_task, metrics_recompute_task
 from tests.factories import ClientFactory, OrganizationFactory, ProjectFactory
@@ -98,18 +98,29 @@ def test_a_rolled_back_change_recomputes_nothing(admin, project, days_ago):
 
 
 @committing
-def test_a_queued_recompute_absorbs_later_changes(admin, project, days_ago):
+def test_a_queued_recompute_absorbs_later_changes(admin, project, days_ago, monkeypatch):
     org = admin.organization
     before = runs(org)
-    # A recompute is already queued (its task has not started): changes ride on it.
-    cache.set(pending_key(org.pk), "1", timeout=60)
+    # A refresh is already queued (its task has not started): changes ride on it, the ones
+    # further back lowering its reach.
+    assert pending.claim_or_lower(org.pk, days_ago(1))
     for i in range(10):
         touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(i + 1))
     assert runs(org) == before
-    # The queued task runs: it clears the flag first, so the next change queues again.
-    metrics_recompute_task.delay(organization_id=org.pk)
+    # The queued task runs: it takes the slot (reaching back to the earliest change), so the
+    # next change queues again.
+    refreshed = []
+    original = engine.recompute
+
+    def spy(**kwargs):
+        refreshed.append(kwargs["since"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(engine, "recompute", spy)
+    metrics_recompute_task.delay(organization_id=org.pk, coalesced=True)
     assert runs(org) == before + 1
-    assert cache.get(pending_key(org.pk)) is None
+    assert len(refreshed) == 1 and abs(refreshed[0] - days_ago(10)) < dt.timedelta(seconds=1)
+    assert pending.take(org.pk) is None
     touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(1))
     assert runs(org) == before + 2
 
