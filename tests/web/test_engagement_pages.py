@@ -466,3 +466,16 @@ def test_engagement_query_counts_do_not_grow_with_data(world, django_assert_num_
     partial = clients["am"].get(reverse("alerts") + "?page=3", **HX, HTTP_HX_TARGET="results")
     html = partial.content.decode()
     assert "<html" not in html and html.count('data-testid="alert"') == 2
+
+
+def test_clients_list_shows_the_stored_health(engaged, login):
+    from engagement.models import ClientHealthCurrent
+
+    stored = {
+        h.client_id: h.score for h in ClientHealthCurrent.objects.for_organization(engaged.org)
+    }
+    assert stored, "the fixture stored today's health"
+    html = login(engaged.people["viewer"]).get(reverse("clients")).content.decode()
+    for client_id, score in stored.items():
+        cell = html.split(f'data-health="{client_id}">')[1].split("</td>")[0]
+        assert (f">{score}</span>" in cell) if score is not None else ("—" in cell)
