@@ -494,6 +494,7 @@ def journey_funnel(*, organization: Organization, filters: DashboardFilters) -> 
     if filters.dimension in SLICE_FILTERS:
         cohort = cohort.filter(**{SLICE_FILTERS[filters.dimension]: filters.value})
     in_cohort = {
+        "project__organization": organization,
         "project__opened_at__gte": month_start(filters.period_from),
         "project__opened_at__lt": month_start(month_add(filters.period_to, 1)),
     }
