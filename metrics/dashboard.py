@@ -35,6 +35,7 @@ from metrics.models import METRIC_PHASE, RESULT_FIELDS, Dimension, MetricKey, Me
 from metrics.selectors import metric_last_computed_at, metric_run_latest, pooled_median
 
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+EARLIEST_MONTH = "1990-01"
 
 DAYS = "days"
 RATE = "rate"
@@ -134,16 +135,26 @@ class DashboardFilters:
 def dashboard_filters(params, *, today: dt.date) -> DashboardFilters:
     """Read the query string; anything malformed falls back to the default (12 months)."""
     this_month = f"{today.year:04d}-{today.month:02d}"
-    period_to = params.get("to", "")
-    period_to = period_to if MONTH_RE.match(period_to) else this_month
-    period_from = params.get("from", "")
-    period_from = period_from if MONTH_RE.match(period_from) else month_add(period_to, -11)
+
+    def month(value: str) -> str | None:
+        # A month of the journey's era: from 1990 to this month (no figure lies outside).
+        if not MONTH_RE.match(value):
+            return None
+        return min(max(value, EARLIEST_MONTH), this_month)
+
+    period_to = month(params.get("to", "")) or this_month
+    period_from = month(params.get("from", "")) or month_add(period_to, -11)
     if period_from > period_to:
         period_from, period_to = period_to, period_from
     if len(months_between(period_from, period_to)) >= 240:
         period_from = month_add(period_to, -239)
     dimension, _, value = params.get("slice", "").partition(":")
-    if dimension not in Dimension.values or dimension == Dimension.OVERALL or not value:
+    if (
+        dimension not in Dimension.values
+        or dimension == Dimension.OVERALL
+        or not value
+        or not value.isprintable()  # a NUL or a control character matches no dimension value
+    ):
         dimension, value = Dimension.OVERALL, "all"
     return DashboardFilters(period_from, period_to, dimension, value[:254])
 

@@ -259,3 +259,25 @@ def test_people_tables_show_the_ten_with_most_figures_then_all(world, login):
     everyone = http.get(reverse("dashboard") + "?people=all").content.decode()
     table = everyone.split('data-testid="people-1"')[1].split("</section>")[0]
     assert table.count("<tr><td>") >= 12 and 'data-testid="people-all"' not in table
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"to": "9999-12"},
+        {"from": "0001-01", "to": "0001-02"},
+        {"slice": "segment:bio\x00tech"},
+        {"slice": "project_manager:\x00"},
+        {"to": "2026-13", "from": "-1"},
+    ],
+)
+def test_dashboard_query_strings_fall_back_instead_of_failing(world, login, query):
+    http = login(world.people["exec"])
+    response = http.get(reverse("dashboard"), query)
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    this_month = timezone.now().strftime("%Y-%m")
+    assert "1990-01" <= filters.period_from <= filters.period_to <= this_month
+    assert "\x00" not in filters.value
+    export = http.get(reverse("metrics_export"), query)
+    assert export.status_code == 200
