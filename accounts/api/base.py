@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.api.parsers import BodyTooLarge
 from accounts.api.permissions import OrganizationPermission, resolve_actor
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Actor, Perm
@@ -53,6 +56,13 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, BodyTooLarge):
+        return Response({"non_field_errors": [exc.detail]}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"non_field_errors": [BodyTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).detail]},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, exceptions.ParseError):
         return Response(
             {"non_field_errors": [f"Malformed request body: {exc.detail}"]},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -523,3 +524,18 @@ def test_filter_values_out_of_range_are_400_not_500(org, api):
         == 400
     )
     assert api.get(f"/api/v1/projects/{2**70}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_json_too_deep_or_too_large_is_a_json_error_and_writes_nothing(org, key_client, settings):
+    client = key_client(org)
+    deep = "[" * 5000 + "]" * 5000
+    response = client.post("/api/v1/clients/", deep, content_type="application/json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert "nested too deeply" in response.json()["non_field_errors"][0]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    big = json.dumps({"name": "x" * (100 * 1024), "segment": "biotech"})
+    response = client.post("/api/v1/clients/", big, content_type="application/json")
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert "larger than 64 KiB" in response.json()["non_field_errors"][0]
+    assert not Client.objects.for_organization(org).exists()
