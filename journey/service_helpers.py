@@ -125,14 +125,42 @@ def require_aware(value: Any, field: str, *, allow_none: bool = False) -> dt.dat
     return value
 
 
+def require_planned_date(value: dt.date, field: str) -> None:
+    """A planned date: from 1990-01-01 to ten years ahead."""
+    today = timezone.now().date()
+    try:
+        latest = today.replace(year=today.year + PLANNING_YEARS)
+    except ValueError:  # 29 February, ten years on
+        latest = today.replace(year=today.year + PLANNING_YEARS, day=28)
+    if value < EARLIEST_EVENT.date() or value > latest:
+        raise JourneyError(
+            f"{value.isoformat()} is out of range: plan between 1990-01-01 and "
+            f"{latest.isoformat()} (ten years ahead).",
+            field=field,
+        )
+
+
 def readable_time(value: dt.datetime) -> str:
     """A time as people read it in a message: '2025-03-01 09:00 UTC' (seconds if any)."""
     value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S UTC" if value.second else "%Y-%m-%d %H:%M UTC")
 
 
+# The journey's era: no event of a CDMO's history lies before it (a year 1 `opened_at` would
+# spread one project's figures over two thousand years of months).
+EARLIEST_EVENT = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+# How far ahead a plan (a due date) may reach.
+PLANNING_YEARS = 10
+
+
 def require_not_future(value: dt.datetime, field: str, *, now: dt.datetime | None = None) -> None:
+    """A past event: not in the future, and not before 1990-01-01."""
     now = now or timezone.now()
+    if value < EARLIEST_EVENT:
+        raise JourneyError(
+            f"{readable_time(value)} is before 1990-01-01; give the real date of the event.",
+            field=field,
+        )
     if value > now:
         raise JourneyError(
             f"{readable_time(value)} is in the future; only past or present times are accepted.",

@@ -23,6 +23,7 @@ from journey.service_helpers import (
     require_aware,
     require_choice,
     require_not_future,
+    require_planned_date,
     require_text,
     resolve,
     unknown_fields,
@@ -64,6 +65,7 @@ def _clean(actor: Actor, data: dict[str, Any], current: Milestone | None) -> dic
         out["title"] = require_text(data.get("title"), "title", max_length=200)
     if creating or "due_date" in data:
         due = _date(data.get("due_date"), "due_date")
+        require_planned_date(due, "due_date")
         if due < project.opened_at.date():
             raise JourneyError(
                 f"The due date is before the project was opened ({project.opened_at.date().isoformat()}).",

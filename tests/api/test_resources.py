@@ -539,3 +539,39 @@ def test_json_too_deep_or_too_large_is_a_json_error_and_writes_nothing(org, key_
     assert response.status_code == 413 and response["Content-Type"] == "application/json"
     assert "larger than 64 KiB" in response.json()["non_field_errors"][0]
     assert not Client.objects.for_organization(org).exists()
+
+
+@pytest.mark.django_db
+def test_events_before_1990_and_plans_beyond_ten_years_are_refused(org, key_client):
+    """A year-1 opening would spread one project's figures over two thousand years."""
+    api = key_client(org)
+    client = api.post(
+        "/api/v1/clients/", {"name": "Era Bio", "segment": "biotech"}, format="json"
+    ).json()
+    body = {"client": client["id"], "name": "Old", "code": "OLD-1", "modality": "adc"}
+    response = api.post(
+        "/api/v1/projects/", {**body, "opened_at": "0001-01-01T00:00:00Z"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "before 1990-01-01" in response.json()["opened_at"][0]
+    assert not Project.objects.for_organization(org).exists()
+    project = api.post(
+        "/api/v1/projects/", {**body, "opened_at": "2024-01-01T00:00:00Z"}, format="json"
+    ).json()
+    response = api.post(
+        "/api/v1/touchpoints/",
+        {"client": client["id"], "kind": "call", "at": "1000-06-01T00:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 400 and "before 1990-01-01" in response.json()["at"][0]
+    far = (timezone.now() + dt.timedelta(days=365 * 10 + 5)).date().isoformat()
+    for due in ("9999-12-31", far):
+        response = api.post(
+            "/api/v1/milestones/",
+            {"project": project["id"], "title": "Far", "phase": "assess", "due_date": due},
+            format="json",
+        )
+        assert response.status_code == 400, due
+        assert "ten years ahead" in response.json()["due_date"][0]
+    assert not Touchpoint.objects.for_organization(org).exists()
+    assert not Milestone.objects.for_organization(org).exists()
