@@ -154,6 +154,24 @@ class Actor:
             )
         return True
 
+    def may_act_on(self, perm: Perm, *, assignee_id: int | None = None, project=None) -> bool:
+        """Whether the actor may do `perm` to something assigned to someone (an alert): a
+        project manager only to what is assigned to them or about a project they manage."""
+        if not self.may(perm):
+            return False
+        if self.role == Role.PROJECT_MANAGER:
+            me = getattr(self.user, "pk", None)
+            return assignee_id == me or (project is not None and project.project_manager_id == me)
+        return True
+
+    def require_on(self, perm: Perm, *, assignee_id: int | None = None, project=None) -> None:
+        if not self.may_act_on(perm, assignee_id=assignee_id, project=project):
+            if self.may(perm):
+                raise PermissionDeniedError(
+                    "Project managers act only on what is assigned to them or about their projects."
+                )
+            self.require(perm)
+
     def require(self, perm: Perm, *, project=None) -> None:
         if not self.has(perm, project=project):
             if self.api_key_id is not None:

@@ -52,7 +52,9 @@ def _alert_row(request: HttpRequest, alert, *, resolve_form=None, snooze_form=No
     return {
         "alert": alert,
         "state": alert_state(alert),
-        "can_act": request.actor.may(Perm.ALERT_WRITE),
+        "can_act": request.actor.may_act_on(
+            Perm.ALERT_WRITE, assignee_id=alert.assignee_id, project=alert.project
+        ),
         "resolve_form": resolve_form or AlertResolveForm(prefix=f"a{alert.pk}"),
         "snooze_form": snooze_form or AlertSnoozeForm(prefix=f"a{alert.pk}"),
         "min_snooze": timezone.now().date().isoformat(),
@@ -119,7 +121,7 @@ def _alert_action(
     row (htmx) or becomes a message (plain POST)."""
     org, actor = request.organization, request.actor
     alert = alert_get(organization=org, alert_id=alert_id)
-    actor.require(Perm.ALERT_WRITE)
+    actor.require_on(Perm.ALERT_WRITE, assignee_id=alert.assignee_id, project=alert.project)
     form = form_class(request.POST, prefix=f"a{alert.pk}")
     done = None
     if form.is_valid():

@@ -135,7 +135,7 @@ def alerts_for_low_score(*, feedback: Feedback, now: dt.datetime | None = None) 
 def alert_resolve(*, actor: Actor, alert_id: int, note: Any) -> Alert:
     """Close an alert with what was done about it (a note is required)."""
     alert = alert_get(organization=actor.organization, alert_id=alert_id)
-    actor.require(Perm.ALERT_WRITE)
+    actor.require_on(Perm.ALERT_WRITE, assignee_id=alert.assignee_id, project=alert.project)
     text = require_text(note, "note", max_length=5000)
     now = timezone.now()
     done = (
@@ -161,7 +161,7 @@ def alert_snooze(*, actor: Actor, alert_id: int, until: Any) -> Alert:
     """Hide an open alert from the inbox until a date (after today, within a year);
     `until=None` wakes it up."""
     alert = alert_get(organization=actor.organization, alert_id=alert_id)
-    actor.require(Perm.ALERT_WRITE)
+    actor.require_on(Perm.ALERT_WRITE, assignee_id=alert.assignee_id, project=alert.project)
     if alert.resolved_at is not None:
         raise JourneyError("A resolved alert cannot be snoozed.", field="until", code="resolved")
     if until is not None and not isinstance(until, dt.date):

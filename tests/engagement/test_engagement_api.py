@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client as BrowserClient
 
+from accounts.models import Role
 from accounts.services import organization_setup
 from engagement.models import Alert
 from engagement.services.alerts import alerts_for_low_score
@@ -296,3 +297,37 @@ def test_list_query_counts_do_not_grow_with_rows(world, clock, session_client):
     low_score(world, 3)
     many = {u: _queries(viewer, u) for u in few}
     assert many == few
+
+
+def test_a_project_manager_acts_only_on_alerts_about_their_projects_or_for_them(
+    world, clock, session_client, make_actor
+):
+    """A low score on the PM's project alerts the account manager: the project's PM may
+    close that loop too; another PM may not (403, nothing changes); neither may the PM act
+    on an alert about a client with no project of theirs."""
+    clock(at(0))
+    low_score(world)
+    alert = Alert.objects.for_organization(world.org).get(
+        kind="low_score", assignee=world.am.user
+    )
+    assert alert.project_id == world.project.pk
+    other_pm = make_actor(world.org, Role.PROJECT_MANAGER)
+    outsider = session_client(other_pm.user)
+    url = f"/api/v1/alerts/{alert.pk}/"
+    response = outsider.post(url + "resolve/", {"note": "Not mine"}, format="json")
+    assert response.status_code == 403
+    assert "assigned to them or about their projects" in response.json()["detail"]
+    assert outsider.post(url + "snooze/", {"until": at(3).date()}, format="json").status_code == 403
+    alert.refresh_from_db()
+    assert alert.resolved_at is None and alert.snoozed_until is None
+    # The browser's inbox offers no buttons for it, and a forged POST is a 403 page.
+    inbox = outsider.get("/alerts/?who=all").content.decode()
+    assert f'id="alert-{alert.pk}"' in inbox
+    row = inbox.split(f'id="alert-{alert.pk}"')[1].split("</li>")[0]
+    assert 'data-testid="resolve"' not in row
+    forged = outsider.post(f"/alerts/{alert.pk}/resolve/", {f"a{alert.pk}-note": "x"})
+    assert forged.status_code == 403
+    # The project's own PM may.
+    own = session_client(world.pm.user)
+    response = own.post(url + "resolve/", {"note": "Called the sponsor"}, format="json")
+    assert response.status_code == 200, response.content
