@@ -29,6 +29,8 @@ def setup(db: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ["DJANGO_ALLOW_DEV_SECRET"] = "1"  # noqa: S105 - a flag, not a secret
+    os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"  # the test client speaks HTTP
+    os.environ["DJANGO_SECURE_COOKIES"] = "0"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     os.environ["METRICS_AUTO_RECOMPUTE"] = "0"

@@ -37,6 +37,8 @@ def _env(url: str) -> dict:
         DATABASE_URL=url,
         DJANGO_DEBUG="0",
         DJANGO_ALLOW_DEV_SECRET="1",
+        DJANGO_SECURE_SSL_REDIRECT="0",  # the test client and gunicorn here speak HTTP
+        DJANGO_SECURE_COOKIES="0",
         DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
         DJANGO_LOG_LEVEL="WARNING",
         METRICS_AUTO_RECOMPUTE="1",

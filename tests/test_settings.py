@@ -78,3 +78,63 @@ def test_sqlite_runs_in_wal_with_immediate_transactions():
         cursor.execute("PRAGMA foreign_keys")
         assert cursor.fetchone()[0] == 1
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    # 64 characters of several kinds, as `check --deploy` wants of a real key.
+    "DJANGO_SECRET_KEY": "Zq8v!2rT#kLm9pWx4sYd7fGh3jKa6nBc1eVu5iOp0tRy8wQe2rTy6uIo4pAs9dFg",
+    "DJANGO_ALLOWED_HOSTS": "journey.example",
+    "DJANGO_SITE_URL": "https://journey.example",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "DJANGO_BEHIND_TLS_PROXY": "1",
+}
+
+
+def _deploy_check(**env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_variables_pass_the_deploy_check():
+    out = _deploy_check(**PRODUCTION)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ({"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "cdmo.E001"),
+        ({"DJANGO_SITE_URL": "http://127.0.0.1:8000"}, "cdmo.E002"),
+    ],
+)
+def test_the_deploy_check_refuses_logging_survey_links(override, error):
+    out = _deploy_check(**{**PRODUCTION, **override})
+    assert out.returncode != 0 and error in out.stdout + out.stderr
+
+
+def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    plain = client.get("/accounts/login/")
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    page = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
+    assert page.status_code == 200
+    assert page["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert page.cookies["csrftoken"]["secure"]
+    assert page["Referrer-Policy"] == "same-origin"

@@ -99,6 +99,8 @@ def _mail(feedback: Feedback, token: str, *, reminder: bool) -> None:
         if feedback.kind == FeedbackKind.NPS
         else f"How did the {feedback.get_phase_display().lower()} phase go? ({project.name})"
     )
+    # A header carries no line break from user text (a project's name could hold one).
+    subject = " ".join(subject.split())
     send_mail(
         subject=subject,
         message=render_to_string("engagement/surveys/email.txt", context),

@@ -307,9 +307,7 @@ def test_a_project_manager_acts_only_on_alerts_about_their_projects_or_for_them(
     on an alert about a client with no project of theirs."""
     clock(at(0))
     low_score(world)
-    alert = Alert.objects.for_organization(world.org).get(
-        kind="low_score", assignee=world.am.user
-    )
+    alert = Alert.objects.for_organization(world.org).get(kind="low_score", assignee=world.am.user)
     assert alert.project_id == world.project.pk
     other_pm = make_actor(world.org, Role.PROJECT_MANAGER)
     outsider = session_client(other_pm.user)
