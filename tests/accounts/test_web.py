@@ -123,3 +123,28 @@ def test_admin_lists_show_every_organization_to_staff(admin_client):
     ):  # fmt: skip
         assert admin_client.get(f"/admin/{path}/").status_code == 200
     assert admin_client.get("/admin/accounts/auditevent/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_locks_out_after_repeated_wrong_passwords(client, settings):
+    """Five wrong passwords for one e-mail from one address lock that pair out: even the
+    right password is then refused, with a page that says why; nothing is logged in."""
+    from accounts.models import User
+
+    settings.AXES_FAILURE_LIMIT = 5
+    User.objects.create_user(email="target@cdmo.example", password="the-right-one-2026")
+    url = reverse("accounts:login")
+    for _ in range(4):
+        response = client.post(url, {"username": "target@cdmo.example", "password": "nope"})
+        assert response.status_code == 200
+        assert "do not match an account" in response.content.decode()
+    locked = client.post(url, {"username": "target@cdmo.example", "password": "nope"})
+    assert locked.status_code in (403, 429)
+    again = client.post(url, {"username": "target@cdmo.example", "password": "the-right-one-2026"})
+    assert again.status_code in (403, 429)
+    assert "Too many failed attempts" in again.content.decode()
+    assert "_auth_user_id" not in client.session
+    # Another account from the same address is not locked.
+    User.objects.create_user(email="other@cdmo.example", password="the-right-one-2026")
+    ok = client.post(url, {"username": "other@cdmo.example", "password": "the-right-one-2026"})
+    assert ok.status_code == 302
