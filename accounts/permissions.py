@@ -25,13 +25,16 @@ class Perm(StrEnum):
     METRICS_RECOMPUTE = "metrics.recompute"  # queue a recompute (dashboard button, API)
     ALERT_WRITE = "alert.write"  # resolve or snooze follow-up alerts
     ENGAGEMENT_MANAGE = "engagement.manage"  # playbooks, survey settings, health weights
+    AUDIT_READ = "audit.read"  # the organization's audit log (admins and executives)
 
 
 _ALL = frozenset(Perm)
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.ADMIN: _ALL,
     # Executives sponsor projects, so they close the loop on the alerts they receive.
-    Role.EXECUTIVE: frozenset({Perm.READ, Perm.EXPORT, Perm.METRICS_RECOMPUTE, Perm.ALERT_WRITE}),
+    Role.EXECUTIVE: frozenset(
+        {Perm.READ, Perm.EXPORT, Perm.METRICS_RECOMPUTE, Perm.ALERT_WRITE, Perm.AUDIT_READ}
+    ),
     # The account manager owns the commercial relationship, so also records the
     # assessment's decision (won/lost) and may move the journey of any project.
     Role.ACCOUNT_MANAGER: frozenset(

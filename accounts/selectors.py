@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.errors import DomainError
-from accounts.models import Membership, Organization, User, is_public_id
+from accounts.models import AuditEvent, Membership, Organization, User, is_public_id
 
 
 def organization_get_by_slug(*, slug: str) -> Organization:
@@ -51,3 +51,28 @@ def member_get_by_email(
     if user is None:
         raise DomainError(f"'{email}' is not a member of this organization.", field=field)
     return user
+
+
+def audit_list(
+    *,
+    organization: Organization,
+    person: str = "",
+    object_type: str = "",
+    object_id: int | None = None,
+    day_from=None,
+    day_to=None,
+) -> QuerySet[AuditEvent]:
+    """The organization's audit events, newest first: by who acted (e-mail or key name,
+    contains), object type, object and days (inclusive)."""
+    qs = AuditEvent.objects.for_organization(organization)
+    if person:
+        qs = qs.filter(actor_label__icontains=person)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id is not None:
+        qs = qs.filter(object_id=object_id)
+    if day_from:
+        qs = qs.filter(at__date__gte=day_from)
+    if day_to:
+        qs = qs.filter(at__date__lte=day_to)
+    return qs.order_by("-at", "-id")

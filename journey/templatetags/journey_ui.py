@@ -21,6 +21,7 @@ ICONS = {
     "mine": '<path d="M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8M4 21a8 8 0 0 1 16 0"/>',
     "alerts": '<path d="M6 8a6 6 0 1 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0"/>',
     "settings": '<path d="M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4"/>',
+    "audit": '<path d="M9 11l3 3 8-8M20 12v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h9"/>',
 }
 
 # (key, label, url name, query) per role, in the order that role works in.
@@ -33,12 +34,23 @@ _ITEMS = {
     "mine": ("My projects", "my_projects", ""),
     "alerts": ("Alerts", "alerts", ""),
     "settings": ("Engagement settings", "engagement_settings", ""),
+    "audit": ("Audit log", "accounts:audit_log", ""),
 }
 _ORDER = {
-    Role.EXECUTIVE: ["dashboard", "home", "alerts", "board", "projects", "clients"],
+    Role.EXECUTIVE: ["dashboard", "home", "alerts", "board", "projects", "clients", "audit"],
     Role.ACCOUNT_MANAGER: ["home", "alerts", "clients", "projects", "board", "dashboard"],
     Role.PROJECT_MANAGER: ["mine", "board", "home", "alerts", "projects", "clients", "dashboard"],
-    Role.ADMIN: ["home", "alerts", "dashboard", "clients", "projects", "board", "mine", "settings"],
+    Role.ADMIN: [
+        "home",
+        "alerts",
+        "dashboard",
+        "clients",
+        "projects",
+        "board",
+        "mine",
+        "settings",
+        "audit",
+    ],
     Role.VIEWER: ["home", "clients", "projects", "board", "dashboard"],
 }
 
@@ -66,7 +78,8 @@ def nav_items(context) -> list[dict]:
                 "count": alerts_open if key == "alerts" else None,
                 "active": current == name
                 or (key == "clients" and current.startswith("client"))
-                or (key == "alerts" and current.startswith("alert")),
+                or (key == "alerts" and current.startswith("alert"))
+                or (key == "audit" and current == "audit_log"),
                 "icon": mark_safe(  # noqa: S308 - constant markup above
                     '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
                     f'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{ICONS[key]}</svg>'

@@ -29,6 +29,7 @@ def urls(w) -> list[str]:
         reverse("alerts") + "?who=all&state=resolved",
         reverse("dashboard"),
         reverse("engagement_settings"),
+        reverse("accounts:audit_log"),
         "/api/v1/clients/",
         "/api/v1/projects/",
         f"/api/v1/projects/{w.running.pk}/timeline/",
