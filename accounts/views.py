@@ -14,7 +14,7 @@ from accounts.middleware import SESSION_KEY
 from accounts.models import Role
 from accounts.permissions import Perm
 from accounts.selectors import audit_list, memberships_for_user
-from accounts.web import org_view, paginate, wants_partial
+from accounts.web import csv_cell, org_view, paginate, wants_partial
 
 # Where each role starts its day when the login page was not given a `next`.
 LANDING = {Role.EXECUTIVE: "dashboard", Role.PROJECT_MANAGER: "my_projects"}
@@ -99,9 +99,3 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if wants_partial(request, "results"):
         return render(request, "accounts/_audit_results.html", context)
     return render(request, "accounts/audit_log.html", context)
-
-
-def csv_cell(value) -> str:
-    """A spreadsheet never runs a cell as a formula: a leading =, +, -, @, tab or CR gets '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -97,3 +97,10 @@ def paginate(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE
 
 def wants_partial(request: HttpRequest, target: str) -> bool:
     return bool(request.htmx) and request.htmx.target == target and not request.htmx.boosted
+
+
+def csv_cell(value) -> str:
+    """A CSV cell a spreadsheet never runs as a formula: a leading =, +, -, @, tab or
+    carriage return gets a ' (SPEC, "CSV import and export")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

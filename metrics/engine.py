@@ -276,7 +276,6 @@ def _median_select(d: Dialect, samples_cte: str, key_expr: str) -> str:
 # lifetime value, cumulative from the first win, reads the whole journal and writes from
 # `since` on.
 REPEAT_KEYS = ("repeat_business_rate",)
-CUMULATIVE_KEYS = ("client_lifetime_value",)
 
 
 def statements(d: Dialect, incremental: bool = False) -> list[tuple[str, str]]:

@@ -5,8 +5,6 @@ services; scoping, roles and errors come from `OrganizationViewSet`."""
 from __future__ import annotations
 
 import django_filters as df
-from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -457,7 +455,7 @@ class ClientHealthViewSet(EngagementViewSet):
         if flag is not None:
             if flag.lower() not in {"true", "false", "1", "0"}:
                 raise ValidationError({"at_risk": ["Give true or false."]})
-            risky = Q(score__lt=settings.HEALTH_AT_RISK_BELOW)
+            risky = health_services.at_risk_q()
             rows = rows.filter(risky if flag.lower() in {"true", "1"} else ~risky)
         return rows
 

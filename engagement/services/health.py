@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -54,6 +54,16 @@ class Component:
         return self.score is not None and self.weight > 0
 
 
+def is_at_risk(score: int | None) -> bool:
+    """The at-risk rule, once: a score below `HEALTH_AT_RISK_BELOW` (no score: not at risk)."""
+    return score is not None and score < settings.HEALTH_AT_RISK_BELOW
+
+
+def at_risk_q() -> Q:
+    """`is_at_risk` for stored rows."""
+    return Q(score__lt=settings.HEALTH_AT_RISK_BELOW)
+
+
 @dataclass
 class ClientHealth:
     client: Client
@@ -62,7 +72,7 @@ class ClientHealth:
 
     @property
     def at_risk(self) -> bool:
-        return self.score is not None and self.score < settings.HEALTH_AT_RISK_BELOW
+        return is_at_risk(self.score)
 
     @classmethod
     def from_stored(cls, row) -> ClientHealth:
@@ -252,10 +262,17 @@ def client_health_list(
 
 def at_risk_clients(*, organization: Organization, limit: int | None = 10) -> list[ClientHealth]:
     """Clients whose stored health is below `HEALTH_AT_RISK_BELOW`, lowest first."""
-    rows = client_health_stored(organization=organization).filter(
-        score__lt=settings.HEALTH_AT_RISK_BELOW
-    )
+    rows = client_health_stored(organization=organization).filter(at_risk_q())
     return [ClientHealth.from_stored(r) for r in (rows[:limit] if limit else rows)]
+
+
+def client_health_scores(*, organization: Organization, client_ids) -> dict[int, int | None]:
+    """The stored scores of the clients a list shows, by client id: one query."""
+    return dict(
+        ClientHealthCurrent.objects.for_organization(organization)
+        .filter(client_id__in=list(client_ids))
+        .values_list("client_id", "score")
+    )
 
 
 def client_health_trend(

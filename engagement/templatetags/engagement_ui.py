@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.conf import settings
 
-from engagement.models import ClientHealthCurrent
+from engagement.services.health import client_health_scores, is_at_risk
 
 register = template.Library()
 
@@ -25,23 +24,16 @@ def component_label(name: str) -> str:
 
 @register.simple_tag(takes_context=True)
 def health_scores(context, clients) -> dict:
-    """The stored health of the clients a list shows, by client id: one query for the page
-    (a list of journey's renders the engagement app's figure without importing it)."""
-    request = context["request"]
+    """The stored health of the clients a list shows, by client id (one query, through the
+    health service): a list of journey's shows engagement's figure without importing it."""
+    organization = getattr(context["request"], "organization", None)
     ids = [c.pk for c in clients]
-    if not ids or getattr(request, "organization", None) is None:
+    if not ids or organization is None:
         return {}
-    rows = (
-        ClientHealthCurrent.objects.for_organization(request.organization)
-        .filter(client_id__in=ids)
-        .values_list("client_id", "score")
-    )
+    scores = client_health_scores(organization=organization, client_ids=ids)
     return {
-        client_id: {
-            "score": score,
-            "at_risk": score is not None and score < settings.HEALTH_AT_RISK_BELOW,
-        }
-        for client_id, score in rows
+        client_id: {"score": score, "at_risk": is_at_risk(score)}
+        for client_id, score in scores.items()
     }
 
 

@@ -295,3 +295,28 @@ def test_incremental_refreshes_end_where_a_full_rebuild_does(seed, settings, mon
     incremental_runs = [s for s in refreshes if s is not None]
     assert len(incremental_runs) > 40
     assert any(s < NOW - dt.timedelta(days=60) for s in incremental_runs)  # back-dated ones
+
+
+@pytest.mark.django_db
+def test_a_clients_reach_costs_the_same_queries_whatever_its_projects(org, admin):
+    """A segment change reaches back to the client's first event: a few grouped queries,
+    not some per project (a big sponsor holds hundreds)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from journey.changes import client_since
+    from tests.factories import ProjectFactory
+
+    def cost(n: int) -> tuple[int, dt.datetime]:
+        client = ClientFactory(organization=org)
+        for i in range(n):
+            ProjectFactory(client=client, opened_at=NOW - dt.timedelta(days=10 + i))
+        with CaptureQueriesContext(connection) as queries:
+            since = client_since(client)
+        return len(queries), since
+
+    few, since_few = cost(2)
+    assert since_few == NOW - dt.timedelta(days=11)
+    many, since_many = cost(20)
+    assert few == many
+    assert since_many == NOW - dt.timedelta(days=29)  # the earliest opening
