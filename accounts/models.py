@@ -52,6 +52,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May log in to the Django admin (operators, not customers)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by \"log out everywhere\": every session signed before it ends.",
+    )
 
     objects = UserManager()
 
@@ -122,6 +127,10 @@ class Organization(models.Model):
     )
     name = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64, default="UTC")
+    require_admin_two_factor = models.BooleanField(
+        default=False,
+        help_text="Admins must set up a second factor (TOTP) before they can use the app.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -177,6 +186,51 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} as {self.role}"
+
+
+class Invitation(models.Model):
+    """An admin's invitation to join an organization with a role.
+
+    The link carries `inv_<organization public id>_<secret>`; only the SHA-256 of the whole
+    token is stored. It works once (`accepted_at`), until `expires_at`, unless revoked.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, editable=False)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="accounts_invitation_token_uniq"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values),
+                name="accounts_invitation_role_valid",
+                violation_error_message="Unknown role.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.organization_id} as {self.role}"
+
+    def is_pending(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
 
 
 class AuditEvent(models.Model):
