@@ -116,7 +116,10 @@ def test_migrating_back_and_forth_keeps_every_row():
     # Tables created after the refactoring's base (their rows are derived: the stored
     # health) do not exist at the old schema; every other table keeps every row.
     new = set(at_latest) - set(at_old_schema)
-    assert new == NEW_TABLES
+    # Tables added since (later features) come and go with their migrations; the moved
+    # models kept their tables, so none of theirs is new.
+    assert new >= NEW_TABLES
+    assert not new & {f"engagement_{m}" for m in MOVED}
     assert set(at_old_schema) == set(at_latest) - new == set(after) - new
     assert {t: n for t, n in after.items() if t not in new} == at_old_schema
     assert {t: n for t, n in at_latest.items() if t not in new} == at_old_schema
