@@ -13,7 +13,7 @@ export DJANGO_DEBUG ?= 1
 # Links in e-mails (surveys) point at the server `make run` starts.
 export DJANGO_SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench bench-scale
+.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench bench-scale bench-load
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
@@ -22,8 +22,9 @@ help:
 	@echo "make lint       ruff and makemigrations --check only"
 	@echo "make bench-pages  server time of the dashboard and the lists on the demo data (SQLite)"
 	@echo "make screenshots  the browser tour on the demo data, screenshots in test-artifacts/"
-	@echo "make bench      metrics recompute vs the floor at 10k/100k/1M rows (PostgreSQL, BENCH_PG) -> bench/results.md, then bench-scale"
+	@echo "make bench      metrics recompute vs the floor at 10k/100k/1M rows (PostgreSQL, BENCH_PG) -> bench/results.md, then bench-scale and bench-load"
 	@echo "make bench-scale  pages and operations at the large size vs the small (PostgreSQL) -> bench/scale.md"
+	@echo "make bench-load   32 users for 60 s (locust) against gunicorn on PostgreSQL, then the journal check -> bench/load.md"
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
@@ -96,19 +97,33 @@ screenshots: install assets chromium
 bench-pages: install assets
 	$(PY) bench/pages.py
 
+# The benchmarks' extra tools (locust).
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
 # Metrics benchmark: generates 10k/100k/1M journal+event rows into its own databases
 # (cdmo_bench_*) on the PostgreSQL at BENCH_PG (default postgres://postgres@127.0.0.1:5432),
 # and SQLite files under var/bench/; writes bench/results.md. About 15 minutes. Then the
-# pages at scale (bench-scale).
-bench: install
+# pages at scale (bench-scale) and the load test (bench-load).
+bench: $(BENCH_STAMP)
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.scale
+	$(PY) -m bench.load
 
 # Pages, panels and API lists at the large size's biggest organization next to the small
 # size's (single client, 8 connections on gunicorn), the daily rules, a phase move (embedded
 # and with a Redis worker: BENCH_REDIS, default redis://127.0.0.1:6379/9) -> bench/scale.md.
 bench-scale: install
 	$(PY) -m bench.scale
+
+# Load test: 32 users (locust) for 60 s against gunicorn on 127.0.0.1 with PostgreSQL (its
+# own databases cdmo_bench_load*) and a Redis worker (BENCH_LOAD_REDIS, default index 7), then
+# the journal check; fails on any failed request or journal problem. LOAD_ARGS, e.g.
+# "--users 8 --seconds 15" for a quick trial -> bench/load.md.
+bench-load: $(BENCH_STAMP)
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

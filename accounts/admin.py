@@ -4,9 +4,17 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 
 from accounts.errors import DomainError
-from accounts.models import ApiKey, AuditEvent, Membership, Organization, Role, User
+from accounts.models import (
+    ApiKey,
+    AuditEvent,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Role,
+    User,
+)
 from accounts.permissions import Actor
-from accounts.services import api_key_create, api_key_revoke
+from accounts.services import api_key_create, api_key_revoke, organization_delete
 
 
 class MembershipInline(admin.TabularInline):
@@ -37,6 +45,14 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "public_id", "timezone", "created_at"]
     search_fields = ["name", "slug", "public_id"]
     readonly_fields = ["public_id"]
+
+    # Through the service: an organization's audit journal may only go with it.
+    def delete_model(self, request, obj):
+        organization_delete(organization=obj)
+
+    def delete_queryset(self, request, queryset):
+        for organization in queryset:
+            organization_delete(organization=organization)
 
 
 @admin.register(Membership)
@@ -172,3 +188,43 @@ class ReadOnlyTenantAdmin(TenantAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyTenantAdmin):
+    """What is waiting, failed or dead in the outbox (`accounts.outbox`); read only, the
+    flush retries on its own. An e-mail's body is not shown (it may carry a link)."""
+
+    list_display = [
+        "id",
+        "kind",
+        "summary",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "done_at",
+        "last_error",
+    ]
+    list_filter = ("status", "kind", "organization")
+    fields = [
+        "organization",
+        "kind",
+        "summary",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "handed_at",
+        "created_at",
+        "done_at",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="what")
+    def summary(self, obj: OutboxMessage) -> str:
+        payload = obj.payload or {}
+        if obj.kind == OutboxMessage.Kind.EMAIL:
+            return f"to {', '.join(payload.get('to') or [])}: {payload.get('subject', '')}"
+        return f"{payload.get('task', '')}({payload.get('kwargs', {})})"

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.tenancy import TenantManager
 
@@ -55,7 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     session_generation = models.PositiveIntegerField(
         default=0,
         editable=False,
-        help_text="Raised by \"log out everywhere\": every session signed before it ends.",
+        help_text='Raised by "log out everywhere": every session signed before it ends.',
     )
 
     objects = UserManager()
@@ -81,6 +82,17 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        """Django's session hash (password, signed with `secret` for SECRET_KEY_FALLBACKS),
+        plus `session_generation`: raising it ends every session signed before. Both
+        `get_session_auth_hash` and its fallbacks go through here. Generation 0 keeps
+        Django's own hash, so sessions from before this field still work."""
+        if not self.session_generation:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
 
 
 def _timezone_choices() -> list[tuple[str, str]]:
@@ -339,3 +351,82 @@ class ApiKey(models.Model):
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class OutboxMessage(models.Model):
+    """A side effect that leaves the database (an e-mail, a Celery task, later a webhook),
+    written in the same transaction as the change that causes it (`accounts.outbox`).
+
+    After commit it is handed to Celery; the beat task `outbox_flush_task` hands over what is
+    still waiting (broker down, worker died) and what failed and is due again. A delivery
+    claims the row first (a conditional update that also leases it: `next_attempt_at` moves
+    past the delivery's time limit), so a row handed twice is performed once. `organization`
+    is empty only for e-mails to people outside any organization (a password reset).
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        TASK = "task", "Task"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"  # waiting to be performed (or leased by a delivery)
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed, retried at next_attempt_at"
+        DEAD = "dead", "Dead (gave up)"
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    payload = models.JSONField(default=dict)
+    # Rows of one organization with the same key that wait together are performed once.
+    dedupe_key = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    handed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = "outbox message"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "done", "failed", "dead"]),
+                name="accounts_outbox_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["email", "task", "webhook"]),
+                name="accounts_outbox_kind_valid",
+            ),
+        ]
+        indexes = [
+            # An organization's messages by state (the admin, a tenant's read path).
+            models.Index(
+                fields=["organization", "status", "next_attempt_at"], name="accounts_outbox_org"
+            ),
+            # The waiting rows of one organization and key (coalescing).
+            models.Index(
+                fields=["organization", "dedupe_key", "status"],
+                condition=~models.Q(dedupe_key=""),
+                name="accounts_outbox_dedupe",
+            ),
+            # The flush: what is waiting and due, across organizations.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "failed"]),
+                name="accounts_outbox_due",
+            ),
+            # Pruning finished rows.
+            models.Index(
+                fields=["done_at"], condition=models.Q(status="done"), name="accounts_outbox_done"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"

@@ -19,7 +19,8 @@ class Perm(StrEnum):
     TOUCHPOINT_WRITE = "touchpoint.write"
     FEEDBACK_WRITE = "feedback.write"
     DELETE = "delete"  # clients and projects (whole relationships)
-    MEMBERS_MANAGE = "members.manage"
+    MEMBERS_MANAGE = "members.manage"  # invite, change roles, remove (admins)
+    API_KEYS_MANAGE = "api_keys.manage"  # create and revoke API keys (admins, never a key)
     EXPORT = "export"
     CORRECT_JOURNEY = "journey.correct"  # backward / skipping moves, with a reason
     METRICS_RECOMPUTE = "metrics.recompute"  # queue a recompute (dashboard button, API)

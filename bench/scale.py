@@ -17,6 +17,7 @@ health snapshot and a full metrics rebuild.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -47,9 +48,10 @@ def _env(url: str) -> dict:
     return env
 
 
-def prepare(size: str, pg: str) -> str:
-    """The size's database, generated and prepared once; its URL."""
-    db = f"cdmo_bench_scale_{size}"
+def prepare(size: str, pg: str, db: str | None = None) -> str:
+    """The size's database (`db`, default `cdmo_bench_scale_<size>`), generated once and
+    migrated; its URL."""
+    db = db or f"cdmo_bench_scale_{size}"
     url = f"{pg}/{db}"
     exists = subprocess.run(
         ["psql", pg + "/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{db}'"],
@@ -246,10 +248,86 @@ CONCURRENT_SECONDS = 20
 CONNECTIONS = 8
 
 
+@contextlib.contextmanager
+def gunicorn(env: dict, *, workers: int = 2, threads: int = 4, log=None):
+    """gunicorn serving the app with `env` on 127.0.0.1 only (a free port): gthread workers,
+    or sync ones (the Dockerfile's: no keep-alive) with `threads=0`; yields its base URL once
+    it answers, and stops it on the way out. `log`: a file for its output (tracebacks)."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            *(("--worker-class", "gthread", "--threads", str(threads)) if threads else ()),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {server.returncode}")
+            try:
+                urllib.request.urlopen(f"{base}/accounts/login/", timeout=5).close()  # noqa: S310
+                break
+            except urllib.error.HTTPError:
+                break  # it answers
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not answer within 30 s")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def celery_worker(env: dict, *, concurrency: int = 1, log=None):
+    """A Celery worker with `env` (its REDIS_URL); stopped on the way out."""
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "config",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=warning",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        time.sleep(4)  # the worker connects
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 def concurrent(user, org, *, seconds: int) -> dict:
     """/dashboard/ under 8 connections for `seconds` against gunicorn (2 workers x 4
     threads), as a logged-in executive: requests/s and latency percentiles."""
-    import socket
     import threading
     import urllib.request
 
@@ -263,33 +341,13 @@ def concurrent(user, org, *, seconds: int) -> dict:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session["active_organization_id"] = org.pk
     session.create()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-    )
-    url = f"http://127.0.0.1:{port}/dashboard/"
     headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"}
-    try:
+    with gunicorn(os.environ.copy()) as base:
+        url = f"{base}/dashboard/"
         for _ in range(100):
             try:
-                with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as r:
+                request = urllib.request.Request(url, headers=headers)  # noqa: S310
+                with urllib.request.urlopen(request) as r:  # noqa: S310
                     r.read()
                 break
             except OSError:
@@ -302,9 +360,8 @@ def concurrent(user, org, *, seconds: int) -> dict:
             while time.monotonic() < stop:
                 started = time.monotonic()
                 try:
-                    with urllib.request.urlopen(
-                        urllib.request.Request(url, headers=headers), timeout=30
-                    ) as r:
+                    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+                    with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310
                         r.read()
                         ok = r.status == 200
                 except OSError:
@@ -319,9 +376,6 @@ def concurrent(user, org, *, seconds: int) -> dict:
             t.start()
         for t in threads:
             t.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     times.sort()
 
     def pct(q: float) -> float:
@@ -344,23 +398,7 @@ def freshness(url: str) -> dict:
     and how long until its figures are stored (the coalescing delay, then the incremental
     refresh in the worker)."""
     env = {**_env(url), "REDIS_URL": REDIS}
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "config",
-            "worker",
-            "--concurrency=1",
-            "--loglevel=warning",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        time.sleep(4)  # the worker connects
+    with celery_worker(env):
         out = subprocess.run(
             [sys.executable, "-m", "bench.scale", "--fresh-child", url],
             cwd=ROOT,
@@ -373,9 +411,6 @@ def freshness(url: str) -> dict:
             print(out.stdout[-2000:], out.stderr[-4000:])
             raise SystemExit(out.returncode)
         return json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
 
 
 def fresh_child() -> None:

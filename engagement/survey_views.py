@@ -10,7 +10,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
-from engagement.services.surveys import SurveyState, survey_answer, survey_lookup
+from accounts.tenancy import organization_scope
+from engagement.services.surveys import (
+    SurveyState,
+    survey_answer,
+    survey_lookup,
+    survey_token_organization,
+)
 from journey.errors import JourneyError
 from journey.scales import score_scale
 
@@ -62,6 +68,12 @@ def _form(request, state: SurveyState, *, errors=None, chosen="", comment="", st
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
+    # No login: the link's organization is the page's scope (row-level security).
+    with organization_scope(survey_token_organization(token=token)):
+        return _survey(request, token)
+
+
+def _survey(request: HttpRequest, token: str) -> HttpResponse:
     state = survey_lookup(token=token)
     if state.status != "open":
         return _closed(request, state)

@@ -5,11 +5,13 @@ alert per cause, one health snapshot per client and day)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from accounts.models import Organization
+from accounts.outbox import merge_rule
 from engagement.services.alerts import alerts_run_rules
 from engagement.services.health import health_refresh, health_snapshot_take
 from engagement.services.playbooks import playbooks_ensure
@@ -74,6 +76,15 @@ def engagement_daily_all_task() -> int:
     for organization_id in ids:
         engagement_daily_task.delay(organization_id=organization_id)
     return len(ids)
+
+
+HEALTH_REFRESH_TASK = "engagement.tasks.health_refresh_task"
+
+
+@merge_rule(HEALTH_REFRESH_TASK)
+def _merge_client_ids(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Refreshes waiting together are one, of every client they name."""
+    return {**first, "client_ids": sorted({*first["client_ids"], *second["client_ids"]})}
 
 
 @shared_task(**RETRY)

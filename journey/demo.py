@@ -18,6 +18,7 @@ from accounts.models import Organization, Role
 from accounts.permissions import Actor
 from accounts.selectors import member_list
 from accounts.services import membership_add, organization_create
+from accounts.tenancy import organization_scope
 from journey import services
 from journey.models import Phase, Segment
 
@@ -577,24 +578,26 @@ def demo_seed(
     anchor = dt.datetime.combine(today, dt.time(0, 0), tzinfo=dt.UTC)
     domain = f"{slug}.example"
     org, _, _ = organization_create(slug=slug, name=name, admin_email=f"admin@{domain}")
-    admin_actor = Actor.system(org, label="seed_demo")
-    hashed = make_password(password)  # hash once: the slow part of creating ten users
-    for local, full_name, role in PEOPLE:
-        membership, _ = membership_add(
-            organization=org,
-            email=f"{local}@{domain}",
-            role=role,
-            actor=admin_actor,
-            full_name=full_name,
-        )
-        membership.user.full_name = membership.user.full_name or full_name
-        membership.user.password = hashed
-        membership.user.save(update_fields=["full_name", "password"])
-    actors = {
-        m.user.email.split("@")[0]: Actor.from_membership(m) for m in member_list(organization=org)
-    }
-    seeder = seeder_class(org, random.Random(seed), anchor, actors)
-    seeder.run()
+    with organization_scope(org):  # the demo writes only its own organization's rows
+        admin_actor = Actor.system(org, label="seed_demo")
+        hashed = make_password(password)  # hash once: the slow part of creating ten users
+        for local, full_name, role in PEOPLE:
+            membership, _ = membership_add(
+                organization=org,
+                email=f"{local}@{domain}",
+                role=role,
+                actor=admin_actor,
+                full_name=full_name,
+            )
+            membership.user.full_name = membership.user.full_name or full_name
+            membership.user.password = hashed
+            membership.user.save(update_fields=["full_name", "password"])
+        actors = {
+            m.user.email.split("@")[0]: Actor.from_membership(m)
+            for m in member_list(organization=org)
+        }
+        seeder = seeder_class(org, random.Random(seed), anchor, actors)
+        seeder.run()
     result = DemoResult(organization=org, password=password, counts=seeder.counts)
     result.users = [(f"{local}@{domain}", role) for local, _, role in PEOPLE]
     return result

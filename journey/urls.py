@@ -8,6 +8,7 @@ urlpatterns = [
     path("clients/new/", views.client_create, name="client_create"),
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
     path("clients/<int:client_id>/edit/", views.client_edit, name="client_edit"),
+    path("clients/<int:client_id>/history/", views.client_history, name="client_history"),
     path("clients/<int:client_id>/contacts/new/", views.contact_create, name="contact_create"),
     path("clients/<int:client_id>/touchpoints/", views.touchpoint_log, name="touchpoint_log"),
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
     path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
+    path("projects/<int:project_id>/history/", views.project_history, name="project_history"),
     path(
         "projects/<int:project_id>/transition/",
         views.project_transition,

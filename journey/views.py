@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.audit_display import audit_present
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
+from accounts.selectors import AuditCursor, audit_events_for_objects
 from accounts.web import form_page, org_view, paginate, submit, wants_partial
 from journey import services
 from journey.filters import ClientFilter, ProjectFilter
@@ -27,9 +32,13 @@ from journey.forms import (
     TransitionForm,
 )
 from journey.models import (
+    Client,
+    Contact,
+    Milestone,
     Phase,
     PhaseTransition,
     Project,
+    ProjectStatus,
     TransitionKind,
     open_project_q,
 )
@@ -642,4 +651,128 @@ def project_edit(request: HttpRequest, project_id: int) -> HttpResponse:
         done=lambda p: ("Project saved.", redirect("project_detail", project_id=p.pk)),
         actor=actor,
         project_id=project.pk,
+    )
+
+
+# --- history --------------------------------------------------------------------------------
+HISTORY_PAGE_SIZE = 10
+# Moves that keep the phase, named by the status they lead to.
+_STATUS_MOVES = {
+    ProjectStatus.ON_HOLD: "Put on hold",
+    ProjectStatus.ACTIVE: "Resumed",
+    ProjectStatus.COMPLETED: "Completed",
+    ProjectStatus.LOST: "Lost",
+    ProjectStatus.CANCELLED: "Cancelled",
+}
+
+
+def _phase_label(phase) -> str:
+    return Phase(phase).label if phase in Phase.values else str(phase)
+
+
+def _history_headline(event, *, own_type: str) -> str:
+    """What happened, in a few words: "Changed the client", "Added contact “Ann”",
+    "Moved from Assess to Initiate"."""
+    changes = event.changes or {}
+    if event.action == "transition":
+        kind = (changes.get("kind") or [None, None])[-1]
+        if changes.get("phase"):
+            before, after = (_phase_label(p) for p in changes["phase"])
+            verb = {TransitionKind.WON: "Won: moved", TransitionKind.CORRECTED: "Corrected"}
+            return f"{verb.get(kind, 'Moved')} from {before} to {after}"
+        if changes.get("status"):
+            return _STATUS_MOVES.get(changes["status"][-1], "Moved")
+        return "Moved"
+    model = apps.get_model(event.object_type)
+    noun = model._meta.verbose_name
+    if event.object_type == own_type:
+        verb = {"create": "Created", "delete": "Deleted"}.get(event.action, "Changed")
+        return f"{verb} the {noun}"
+    verb = {"create": "Added", "delete": "Removed"}.get(event.action, "Changed")
+    if event.action == "update" and (changes.get("completed_at") or [1])[0] is None:
+        verb = "Completed"
+    return f"{verb} {noun} “{event.object_repr}”"
+
+
+def _history(
+    request: HttpRequest,
+    *,
+    objects: list[tuple[str, object]],
+    own_type: str,
+    url: str,
+    skip: dict[str, set[str]],
+) -> HttpResponse:
+    """A History card (the first page) or, with `before`, the next entries ("Show older"
+    swaps them in place of its button): the audit events of the page's row and its children,
+    newest first, one query for the page whatever the number of events."""
+    org = request.organization
+    request.actor.require(Perm.READ)
+    before = None
+    if "before" in request.GET:
+        before = AuditCursor.parse(request.GET["before"])
+        if before is None:
+            return HttpResponseBadRequest(
+                "This is not a position in the history; reload the page.",
+                content_type="text/plain; charset=utf-8",
+            )
+    events, cursor = audit_events_for_objects(
+        organization=org, objects=objects, before=before, limit=HISTORY_PAGE_SIZE
+    )
+    audit_present(events, organization=org, skip=skip)
+    for event in events:
+        event.headline = _history_headline(event, own_type=own_type)
+        event.effective = None
+        if event.action == "transition":
+            event.rows = []  # the headline says it: from which phase to which
+            at = parse_datetime(str((event.changes.get("at") or [None, ""])[-1]))
+            if at is not None and abs((at - event.at).total_seconds()) > 60:
+                event.effective = at  # a back-dated move: when it happened
+    context = {
+        "events": events,
+        "next_url": f"{url}?before={cursor.token}" if cursor else "",
+        "tz": org.timezone,
+    }
+    if before is not None:
+        return render(request, "partials/_history_entries.html", context)
+    return render(request, "partials/_history.html", context)
+
+
+@org_view
+def client_history(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client page's History: changes to the client and to its contacts."""
+    org = request.organization
+    client = client_get(organization=org, client_id=client_id)
+    # The contacts' ids as a list: each object set stays a lookup on the audit index.
+    contacts = list(
+        contact_list(organization=org, client_id=client.pk).order_by().values_list("id", flat=True)
+    )
+    return _history(
+        request,
+        objects=[(Client._meta.label_lower, client.pk), (Contact._meta.label_lower, contacts)],
+        own_type=Client._meta.label_lower,
+        url=reverse("client_history", args=[client.pk]),
+        skip={Contact._meta.label_lower: {"client"}},
+    )
+
+
+@org_view
+def project_history(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project page's History: changes to the project (its phase moves included) and
+    to its milestones."""
+    org = request.organization
+    project = project_get(organization=org, project_id=project_id)
+    milestones = list(
+        milestone_list(organization=org, project_id=project.pk)
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    return _history(
+        request,
+        objects=[
+            (Project._meta.label_lower, project.pk),
+            (Milestone._meta.label_lower, milestones),
+        ],
+        own_type=Project._meta.label_lower,
+        url=reverse("project_history", args=[project.pk]),
+        skip={Milestone._meta.label_lower: {"project"}},
     )

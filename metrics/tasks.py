@@ -15,6 +15,7 @@ from metrics.recompute import (
     metrics_run_fail,
     metrics_run_start,
 )
+from metrics.services import metrics_runs_expire_stale
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +34,20 @@ TRANSIENT = (OperationalError, InterfaceError)
     max_retries=5,
 )
 def metrics_recompute_task(
-    self, organization_id: int, run_id: int | None = None, coalesced: bool = False
+    self,
+    organization_id: int,
+    run_id: int | None = None,
+    coalesced: bool = False,
+    reach: int | None = None,
 ) -> int:
-    """Recompute one organization's metrics: in full, or (`coalesced`, queued by changes)
-    only what the changes that rode on this task can move; the number of rows written."""
-    since = None
-    if coalesced:
-        # Take the slot first: its reach, lowered by every change that rode on it (a change
-        # after this moment queues the next task). No slot: another run took it and covered
-        # those changes.
-        reach = pending.take(organization_id)
-        if reach is None:
-            return 0
-        since = pending.since_of(reach)
+    """Recompute one organization's metrics: in full, or (`coalesced`, asked for by changes)
+    only what changes at or after `reach` can move (`metrics.pending`); rows written."""
+    since = pending.since_of(reach) if coalesced else None
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
         log.warning("metrics recompute: organization %s is gone", organization_id)
         return 0
+    metrics_runs_expire_stale(organization=organization)
     trigger = "request" if run_id is not None else "change"
     run = metrics_run_start(organization=organization, run_id=run_id, trigger=trigger)
     try:

@@ -67,3 +67,58 @@ def days_ago():
         return now - dt.timedelta(days=days)
 
     return _at
+
+
+# --- PostgreSQL roles: create and migrate the test database as the owner, run as the app ---
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With DATABASE_OWNER_URL set (CI), the test database is created and migrated by the
+    owner; `django_db_setup` below then hands the connection to the app role, which owns no
+    table and cannot bypass row-level security, as in production."""
+    from django.conf import settings
+    from django.db import connection
+
+    if settings.DATABASE_OWNER and connection.vendor == "postgresql":
+        connection.close()
+        connection.settings_dict["USER"] = settings.DATABASE_OWNER["USER"]
+        connection.settings_dict["PASSWORD"] = settings.DATABASE_OWNER.get("PASSWORD", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.conf import settings
+    from django.db import connection
+
+    if not (settings.DATABASE_OWNER and connection.vendor == "postgresql"):
+        yield
+        return
+    app_user, app_password = (
+        settings.DATABASE_APP_ROLE,
+        settings.DATABASES["default"].get("PASSWORD", ""),
+    )
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        # Test only: the transactional tests empty tables between tests with TRUNCATE, which
+        # row-level security does not cover; production never grants it.
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_user}"')
+    connection.close()
+    connection.settings_dict.update({"USER": app_user, "PASSWORD": app_password})
+    yield
+    connection.close()
+    connection.settings_dict.update(
+        {
+            "USER": settings.DATABASE_OWNER["USER"],
+            "PASSWORD": settings.DATABASE_OWNER.get("PASSWORD", ""),
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Each test starts with an empty per-process cache: counters kept there (failed API
+    keys per address, password-reset e-mails per address) never leak from one test into
+    the next. Only the local-memory cache: never flush a shared Redis."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()

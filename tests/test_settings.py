@@ -138,3 +138,102 @@ def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(client, settings
     assert page["Strict-Transport-Security"].startswith("max-age=31536000")
     assert page.cookies["csrftoken"]["secure"]
     assert page["Referrer-Policy"] == "same-origin"
+
+
+# Run in a fresh process under the production settings themselves (DEBUG off, the variables
+# above, behind a TLS proxy): a database is migrated, a member logs in through the login form
+# with the CSRF check on, as a browser behind the proxy would; the answers are printed as JSON.
+BEHIND_THE_PROXY = r"""
+import json, django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from accounts.models import Membership, Organization, User
+
+assert not settings.DEBUG
+call_command("migrate", verbosity=0)
+org = Organization.objects.create(slug="acme", name="Acme CDMO")
+user = User.objects.create_user(email="am@acme.example", password="a-long-pass-phrase-42")
+Membership.objects.create(user=user, organization=org, role="account_manager")
+
+HOST = "journey.example"
+https = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": HOST}
+browser = Client(enforce_csrf_checks=True)
+
+def cookie(response, name):
+    morsel = response.cookies.get(name)
+    return morsel and {"secure": bool(morsel["secure"]), "httponly": bool(morsel["httponly"])}
+
+def page(response):
+    return {
+        "status": response.status_code,
+        "location": response.get("Location"),
+        "csp": response.get("Content-Security-Policy"),
+        "hsts": response.get("Strict-Transport-Security"),
+        "csrftoken": cookie(response, "csrftoken"),
+        "sessionid": cookie(response, "sessionid"),
+    }
+
+plain = browser.get("/accounts/login/", HTTP_HOST=HOST)
+form = browser.get("/accounts/login/", **https)
+login = browser.post(
+    "/accounts/login/",
+    {
+        "username": "am@acme.example",
+        "password": "a-long-pass-phrase-42",
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+    },
+    HTTP_ORIGIN="https://" + HOST,
+    **https,
+)
+home = browser.get("/", **https)
+print(json.dumps({"plain": page(plain), "form": page(form), "login": page(login),
+                  "home": page(home)}))
+"""
+
+
+@pytest.mark.slow  # migrates a fresh database in the subprocess
+def test_behind_the_tls_proxy_production_serves_csp_hsts_and_secure_cookies(tmp_path):
+    """The issue's check, on the production settings (not overrides): behind the TLS proxy
+    the login page and the logged-in home carry the strict CSP and HSTS, the session and
+    CSRF cookies are Secure (the session's HttpOnly too); a plain-HTTP request is sent to
+    https."""
+    import json
+
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    clean.update(
+        PRODUCTION,
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", BEHIND_THE_PROXY],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+
+    plain = seen["plain"]
+    assert plain["status"] == 301
+    assert plain["location"] == "https://journey.example/accounts/login/"
+
+    form, login, home = seen["form"], seen["login"], seen["home"]
+    assert form["status"] == 200 and form["csrftoken"] == {"secure": True, "httponly": False}
+    assert login["status"] == 302, login  # logged in
+    assert login["sessionid"] == {"secure": True, "httponly": True}
+    assert home["status"] == 200
+    for response in (form, login, home):
+        csp = response["csp"]
+        assert csp and "script-src 'self'" in csp and "style-src 'self'" in csp, csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+        assert response["hsts"].startswith("max-age=31536000"), response

@@ -3,6 +3,8 @@
 DATABASE_URL  absent: SQLite under var/ (WAL, IMMEDIATE transactions); else e.g. postgres://...
 REDIS_URL     absent: Celery runs tasks eagerly in-process; else the Redis broker/result backend.
 DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWED_HOSTS as usual.
+DJANGO_SESSION_COOKIE_AGE  seconds a login lasts (default 43200, 12 hours); "log out
+              everywhere" on the Security page ends every other session at once.
 """
 
 from pathlib import Path
@@ -46,6 +48,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "journey",
     "engagement",
@@ -55,12 +61,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The Content-Security-Policy header on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.ActiveOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the organization is known: the second login step, and admins' required 2FA.
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -104,6 +115,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL row-level security (accounts/rls.py). In production the app connects as a role
+# that owns no table and cannot bypass RLS (DATABASE_URL) and `migrate` connects as the
+# owner (DATABASE_OWNER_URL: same database, the owner's user and password); after each
+# migration the owner grants the app role what it needs. Without DATABASE_OWNER_URL one role
+# does both (development; a superuser bypasses RLS, so production must not do that).
+DATABASE_OWNER = (
+    env.db_url("DATABASE_OWNER_URL") if env.str("DATABASE_OWNER_URL", default="") else None
+)
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "") if DATABASE_OWNER else ""
+# Which organization's rows the database shows when no scope was entered ("none": none).
+TENANCY_DEFAULT_SCOPE = "none"
+# The application's organization filter (TenantQuerySet.for_organization); tests switch it
+# off to show that row-level security alone keeps tenants apart. Never off in production.
+TENANCY_APP_FILTER = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -127,10 +152,25 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A login lasts this long (seconds), then the browser must log in again.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=12 * 3600)
+# A password-reset link works once, for this long (seconds).
+PASSWORD_RESET_TIMEOUT = env.int("DJANGO_PASSWORD_RESET_TIMEOUT", default=3600)
+# At most this many reset e-mails per address per hour (more requests show the same page).
+PASSWORD_RESET_EMAILS_PER_HOUR = env.int("DJANGO_PASSWORD_RESET_EMAILS_PER_HOUR", default=3)
+# Authenticator apps show this name beside the account.
+OTP_TOTP_ISSUER = "CDMO Journey"
+# After this many invalid API keys from one address in API_KEY_FAILURE_WINDOW seconds, that
+# address gets 429 (with Retry-After) for every key until the window ends.
+API_KEY_FAILURE_LIMIT = env.int("DJANGO_API_KEY_FAILURE_LIMIT", default=10)
+API_KEY_FAILURE_WINDOW = env.int("DJANGO_API_KEY_FAILURE_WINDOW", default=900)
 
 # --- I18N -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -162,6 +202,24 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy, in DEBUG too (so a violation shows while developing): our
+# own files only, no 'unsafe-inline', no 'unsafe-eval'. Templates therefore carry no inline
+# <script>, <style>, style="" or on*= / hx-on attributes: JS goes in static/js, CSS in
+# static/css (tests/web/test_csp.py scans the templates and loads the pages in Chromium).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -174,6 +232,8 @@ EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+# For the file-based backend (one file per message; used by the outage test).
+EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -190,11 +250,47 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
-# An unacknowledged task (its worker died) goes back to the queue after this many seconds.
+# Fail fast: a request that publishes a task while the broker is down must not wait. Side
+# effects go through the outbox (accounts/outbox.py): a failed publish is logged, the row
+# stays in the database and the beat task hands it over when the broker is back. So no
+# publish retry loop, short socket timeouts, and no result subscription per published task
+# (with Redis as result backend, that subscription retried for ~19 s; nothing reads results).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_IGNORE_RESULT = True
+_BROKER_CONNECT_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=0.5)
+_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_CONNECT_TIMEOUT
+# Workers keep reconnecting to a broker that went away (they wait it out; requests do not).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = _BROKER_SOCKET_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    # An unacknowledged task (its worker died) goes back to the queue after this many seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": _BROKER_CONNECT_TIMEOUT,
+    "socket_timeout": _BROKER_SOCKET_TIMEOUT,
+    # Publishing connects once, without kombu's retry-and-sleep loop (about 2 s per try); a
+    # worker's consumer has its own reconnect policy (broker_connection_* above).
+    "max_retries": 0,
 }
+# --- The outbox (accounts/outbox.py) ---
+# The beat task hands over waiting outbox rows this often (seconds).
+OUTBOX_FLUSH_SECONDS = env.float("OUTBOX_FLUSH_SECONDS", default=30)
+# A row handed this long ago (seconds) and still not performed is handed again.
+OUTBOX_REHAND_SECONDS = env.int("OUTBOX_REHAND_SECONDS", default=300)
+# A delivery's time limit, and the lease its claim takes on the row (longer: a second
+# delivery of the same row never starts while the first may still run).
+OUTBOX_DELIVERY_TIME_LIMIT = env.int("OUTBOX_DELIVERY_TIME_LIMIT", default=120)
+OUTBOX_LEASE_SECONDS = max(OUTBOX_REHAND_SECONDS + 60, OUTBOX_DELIVERY_TIME_LIMIT * 3)
+# Finished rows are kept this many days (the admin shows them), then pruned by the flush.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=14)
 CELERY_BEAT_SCHEDULE = {
+    "outbox-flush": {
+        "task": "accounts.tasks.outbox_flush_task",
+        "schedule": OUTBOX_FLUSH_SECONDS,
+    },
     "metrics-nightly": {
         "task": "metrics.tasks.metrics_recompute_all_task",
         "schedule": crontab(hour=2, minute=30),
@@ -209,6 +305,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Engagement: gate surveys, alerts, client health ----------------------------------------
 # Absolute base of links in e-mails (the survey link), without a trailing slash.
 SITE_URL = env.str("DJANGO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An e-mailed invitation to join an organization works once, for this many days.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
 SURVEY_REMINDER_DAYS = env.int("SURVEY_REMINDER_DAYS", default=7)
 # A phase move back-dated further than this (a history import) sends no gate survey.
@@ -217,13 +315,20 @@ SURVEY_GATE_MAX_AGE_DAYS = env.int("SURVEY_GATE_MAX_AGE_DAYS", default=7)
 SURVEY_UNANSWERED_ALERT_DAYS = env.int("SURVEY_UNANSWERED_ALERT_DAYS", default=14)
 HEALTH_AT_RISK_BELOW = env.int("HEALTH_AT_RISK_BELOW", default=60)
 
-# --- Cache (shared by web and workers: the metrics recompute coalescing flag lives here) ------
+# --- Cache (shared by web and workers: the throttles of invalid API keys, second-factor codes
+# and password-reset e-mails count there) ----------------------------------------------------
+# Short socket timeouts, and while Redis does not answer a per-process memory cache serves
+# (config/cache.py): a Redis outage never fails a request, the throttles keep counting.
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cdmo"),
+            "OPTIONS": {
+                "socket_connect_timeout": _BROKER_CONNECT_TIMEOUT,
+                "socket_timeout": _BROKER_SOCKET_TIMEOUT,
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -233,8 +338,9 @@ CACHES = {
 # --- Metrics --------------------------------------------------------------------------------
 # Changes queue at most one recompute per organization, started this many seconds later.
 METRICS_COALESCE_SECONDS = env.int("METRICS_COALESCE_SECONDS", default=5)
-# How long the "a recompute is queued" flag lives if its task never starts (lost message).
-METRICS_PENDING_TTL = env.int("METRICS_PENDING_TTL", default=300)
+# A run still queued or running this many minutes after it was asked for is marked failed
+# (its task was lost); a later recompute covers what it would have done.
+METRICS_RUN_STALE_MINUTES = env.int("METRICS_RUN_STALE_MINUTES", default=60)
 # Run for each new organization (accounts.services.organization_setup), in its transaction.
 ORGANIZATION_SETUP = ["engagement.services.playbooks.playbooks_ensure"]
 METRICS_AUTO_RECOMPUTE = env.bool("METRICS_AUTO_RECOMPUTE", default=True)

@@ -7,6 +7,10 @@ os.environ.setdefault("DJANGO_ALLOW_DEV_SECRET", "1")
 from .base import *  # noqa: F403
 from .base import DATABASES, env
 
+# Unit tests call services directly, outside any request, task or command: without a scope
+# they read across organizations in the database (the application's scoping still applies).
+# Requests (the test client, the live server), tasks and commands enter their own scope.
+TENANCY_DEFAULT_SCOPE = "all"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The test client and the browser tests' live server speak plain HTTP.
 SECURE_SSL_REDIRECT = False
@@ -27,5 +31,6 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env.str(
     "DATABASE_URL", default=""
 ):
-    # A file (not :memory:) so threaded tests share one database.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATABASES["default"]["NAME"]) + ".test"}
+    # A file (not :memory:) so threaded tests share one database; one per test run, so two
+    # runs side by side (a developer's and an editor's) never share it.
+    DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test-{os.getpid()}"}

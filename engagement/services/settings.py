@@ -1,6 +1,6 @@
 """Changing how engagement works for an organization (admins): a playbook, the health
 weights, gate surveys. A change moves every client's health, so the stored health is
-refreshed after commit (`health_refresh_all_task`)."""
+refreshed after commit (`health_refresh_all_task`, through the outbox)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypedDict, Unpack
 from django.db import transaction
 
 from accounts.models import Organization
+from accounts.outbox import task_enqueue
 from accounts.permissions import Actor, Perm
 from engagement.models import EngagementSettings, Playbook
 from engagement.services.playbooks import (
@@ -18,16 +19,18 @@ from engagement.services.playbooks import (
     health_weights,
     playbook_get,
 )
-from engagement.tasks import health_refresh_all_task
 from journey.errors import JourneyError
 from journey.models import ServiceModel
 from journey.service_helpers import create_audited, require_text, unknown_fields, update_audited
 
 
 def _refresh_health_after_commit(organization: Organization) -> None:
-    org_id = organization.pk
-    transaction.on_commit(
-        lambda: health_refresh_all_task.delay(organization_id=org_id), robust=True
+    # An outbox row in this transaction (run after commit; refreshes waiting together: one).
+    task_enqueue(
+        organization=organization,
+        task="engagement.tasks.health_refresh_all_task",
+        kwargs={"organization_id": organization.pk},
+        dedupe_key="health-refresh-all",
     )
 
 

@@ -8,7 +8,8 @@ urlsafe alphabet nor the public id's, and stays as it is in a URL path). A reque
 two links (the invitation and the one reminder); all of them die when the request is
 answered or expires (`expires_at`). Sending is a Celery task that runs after the request's
 transaction commits; it can run twice (the conditional update on `sent_at` lets one of them
-send).
+send). The e-mail itself is an outbox row written with `sent_at` (`accounts.outbox`): sent
+after that commit, and retried until the mail server takes it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,9 +29,10 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organization
+from accounts.outbox import email_enqueue
 from accounts.permissions import Actor
 from accounts.selectors import organization_get_by_public_id
-from accounts.tenancy import TenantQuerySet
+from accounts.tenancy import TenantQuerySet, organization_scope
 from engagement.models import SurveyLink
 from engagement.services.alerts import alerts_for_low_score
 from engagement.services.health import health_refresh
@@ -101,13 +102,12 @@ def _mail(feedback: Feedback, token: str, *, reminder: bool) -> None:
     )
     # A header carries no line break from user text (a project's name could hold one).
     subject = " ".join(subject.split())
-    send_mail(
+    email_enqueue(
+        organization=project.organization,
+        to=[feedback.contact.email],
         subject=subject,
-        message=render_to_string("engagement/surveys/email.txt", context),
-        html_message=render_to_string("engagement/surveys/email.html", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[feedback.contact.email],
-        fail_silently=False,
+        body=render_to_string("engagement/surveys/email.txt", context),
+        html_body=render_to_string("engagement/surveys/email.html", context),
     )
 
 
@@ -215,7 +215,7 @@ def survey_send(
     feedback.sent_at, feedback.expires_at = now, expires
     token = _new_link(organization, feedback, "invite")
     if deliver:
-        # Sent inside the transaction: a failing mail server rolls `sent_at` back for a retry.
+        # An outbox row in this transaction: sent after commit, retried until it goes out.
         _mail(feedback, token, reminder=False)
     return token
 
@@ -280,7 +280,17 @@ def _link_find(token: str) -> SurveyLink | None:
     organization = organization_get_by_public_id(public_id=public_id)
     if organization is None:
         return None
-    return links.for_organization(organization).filter(token_hash=token_hash(token)).first()
+    with organization_scope(organization):
+        return links.for_organization(organization).filter(token_hash=token_hash(token)).first()
+
+
+def survey_token_organization(*, token: Any) -> int | None:
+    """The organization a token's link belongs to (None: no such link). The public page
+    enters its scope before anything else: the token is the credential that names it."""
+    if not isinstance(token, str) or not 20 <= len(token) <= MAX_TOKEN_LENGTH:
+        return None
+    link = _link_find(token)
+    return link.organization_id if link is not None else None
 
 
 def _link_find_legacy(links: TenantQuerySet, token: str) -> SurveyLink | None:

@@ -13,6 +13,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import AuditEvent
+from accounts.tenancy import organization_scope
 from metrics.models import MetricRun
 from tests.api.world import (
     ACTION_BODIES,
@@ -94,12 +95,20 @@ def client_for(principal: str, side) -> APIClient:
 def fingerprint(side) -> tuple:
     """What a refused request must leave unchanged in an organization."""
     rows = []
-    for name, obj in side.objects.items():
-        model = type(obj)
-        rows.append(
-            (name, sorted(model.objects.for_organization(side.org).values_list("pk", "updated_at")))
-        )
-    rows.append(("audit", AuditEvent.objects.for_organization(side.org).count()))
+    # In the organization's scope: with the application's filter switched off
+    # (tests/rls), the database's row-level security alone scopes these reads.
+    with organization_scope(side.org):
+        for name, obj in side.objects.items():
+            model = type(obj)
+            rows.append(
+                (
+                    name,
+                    sorted(
+                        model.objects.for_organization(side.org).values_list("pk", "updated_at")
+                    ),
+                )
+            )
+        rows.append(("audit", AuditEvent.objects.for_organization(side.org).count()))
     return tuple(rows)
 
 
@@ -130,7 +139,10 @@ def test_isolation_matrix(world, path, method, who, target):
                 assert obj.dimension_value in values
             return
         ids = {row["id"] for row in response.json()["results"]}
-        other_ids = set(type(obj).objects.for_organization(other.org).values_list("pk", flat=True))
+        with organization_scope(other.org):
+            other_ids = set(
+                type(obj).objects.for_organization(other.org).values_list("pk", flat=True)
+            )
         assert not ids & other_ids
         if target == "own":
             assert obj.pk in ids
@@ -154,9 +166,10 @@ def test_isolation_matrix(world, path, method, who, target):
         # No id in the URL: the caller's organization is the only one it can touch.
         response = client.post(url)
         assert response.status_code == (202 if who in MAY_RECOMPUTE else 403), response.content
-        other_run_ids = set(
-            MetricRun.objects.for_organization(other.org).values_list("pk", flat=True)
-        )
+        with organization_scope(other.org):
+            other_run_ids = set(
+                MetricRun.objects.for_organization(other.org).values_list("pk", flat=True)
+            )
         if response.status_code == 202:
             assert response.json()["run"]["id"] not in other_run_ids
         assert fingerprint(other) == before_other

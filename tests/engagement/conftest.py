@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 import time_machine
 from django.core import mail
+from django.test import TestCase
 
 from accounts.models import Role
 from accounts.permissions import Actor
@@ -154,13 +155,20 @@ def move(world: World, to: str, when: dt.datetime | None = None, actor: Actor | 
     )
 
 
+def committed():
+    """Run what waits for the commit (outbox rows: e-mails, tasks) at the end of the block,
+    as a real commit would; the test's own transaction is never committed."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def send_request(world: World, *, kind: str = "csat", phase: str = "assess") -> tuple:
     """A manual request, sent now: (feedback, token)."""
     feedback = feedback_create(
         actor=world.am, project=world.project.pk, contact=world.contact.pk, kind=kind, phase=phase
     )
     before = len(mail.outbox)
-    assert survey_send(organization=world.org, feedback_id=feedback.pk)
+    with committed():
+        assert survey_send(organization=world.org, feedback_id=feedback.pk)
     token = LINK.findall(mail.outbox[before].body)[0]
     feedback.refresh_from_db()
     return feedback, token

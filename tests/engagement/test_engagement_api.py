@@ -14,7 +14,7 @@ from engagement.services.alerts import alerts_for_low_score
 from engagement.services.health import health_refresh
 from journey.models import Feedback
 from journey.services import feedback_create
-from tests.engagement.conftest import LINK, at, send_request
+from tests.engagement.conftest import LINK, at, committed, send_request
 from tests.factories import ContactFactory, FeedbackFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,8 +183,9 @@ def test_request_created_over_the_api_is_emailed_after_commit(
     created = response.json()
     assert created["status"] == "unsent" and created["origin"] == "request"
     assert created["client"] == world.client.pk and mail.outbox == []
-    for callback in callbacks:
-        callback()
+    with committed():  # the commit: the send task runs, its e-mail goes out after its commit
+        for callback in callbacks:
+            callback()
     assert mail.outbox[0].to == [world.contact.email]
     got = am.get(f"/api/v1/feedback-requests/{created['id']}/").json()
     assert got["status"] == "pending" and got["sent_at"] == "2026-03-02T09:00:00Z"

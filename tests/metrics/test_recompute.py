@@ -14,7 +14,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.errors import PermissionDeniedError
-from accounts.models import Role
+from accounts.models import OutboxMessage, Role
+from accounts.outbox import outbox_deliver
 from accounts.permissions import Actor
 from config.celery import app
 from journey.services import project_transition, touchpoint_create
@@ -101,14 +102,30 @@ def test_a_rolled_back_change_recomputes_nothing(admin, project, days_ago):
 def test_a_queued_recompute_absorbs_later_changes(admin, project, days_ago, monkeypatch):
     org = admin.organization
     before = runs(org)
-    # A refresh is already queued (its task has not started): changes ride on it, the ones
-    # further back lowering its reach.
-    assert pending.claim_or_lower(org.pk, days_ago(1))
+    # A refresh is already handed to the broker (its delivery has not started): changes ride
+    # on it (each its own outbox row, not handed again), the ones further back lowering its
+    # reach when it absorbs them.
+    queued = OutboxMessage.objects.create(
+        organization=org,
+        kind="task",
+        dedupe_key=pending.DEDUPE_KEY,
+        payload={
+            "task": pending.TASK,
+            "kwargs": {
+                "organization_id": org.pk,
+                "coalesced": True,
+                "reach": pending.reach_of(days_ago(1)),
+            },
+        },
+        handed_at=timezone.now(),
+    )
     for i in range(10):
         touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(i + 1))
     assert runs(org) == before
-    # The queued task runs: it takes the slot (reaching back to the earliest change), so the
-    # next change queues again.
+    waiting = OutboxMessage.objects.for_organization(org).filter(status="pending")
+    assert waiting.count() == 11
+    # The queued one is delivered: it absorbs the others (reaching back to the earliest
+    # change) and recomputes once; the next change hands its own.
     refreshed = []
     original = engine.recompute
 
@@ -117,10 +134,11 @@ def test_a_queued_recompute_absorbs_later_changes(admin, project, days_ago, monk
         return original(**kwargs)
 
     monkeypatch.setattr(engine, "recompute", spy)
-    metrics_recompute_task.delay(organization_id=org.pk, coalesced=True)
+    assert outbox_deliver(message_id=queued.pk, organization_id=org.pk) == "done"
     assert runs(org) == before + 1
     assert len(refreshed) == 1 and abs(refreshed[0] - days_ago(10)) < dt.timedelta(seconds=1)
-    assert pending.take(org.pk) is None
+    assert not waiting.exists()
+    assert outbox_deliver(message_id=queued.pk, organization_id=org.pk) == "skipped"
     touchpoint_create(actor=admin, client=project.client_id, kind="call", at=days_ago(1))
     assert runs(org) == before + 2
 
@@ -255,3 +273,19 @@ def test_old_finished_runs_are_pruned(admin, project):
     metrics_recompute(organization=org)
     left = set(MetricRun.objects.for_organization(org).values_list("pk", flat=True))
     assert left == {stuck.pk, recent.pk}
+
+
+def test_a_run_whose_task_was_lost_does_not_stay_queued(admin, project):
+    org = admin.organization
+    lost = MetricRun.objects.create(organization=org, trigger="request", task_id="lost")
+    fresh = MetricRun.objects.create(organization=org, trigger="request", task_id="fresh")
+    other = MetricRun.objects.create(organization=OrganizationFactory(), trigger="request")
+    MetricRun.objects.unscoped_dangerously().filter(pk__in=[lost.pk, other.pk]).update(
+        created_at=timezone.now() - dt.timedelta(minutes=61)
+    )
+    metrics_recompute_task.delay(organization_id=org.pk)
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.FAILED and "its task was lost" in lost.error
+    fresh.refresh_from_db()
+    other.refresh_from_db()
+    assert fresh.status == other.status == RunStatus.QUEUED  # recent; another organization's

@@ -5,6 +5,7 @@ from accounts.models import Role
 from accounts.permissions import Actor
 from accounts.selectors import organization_get_by_slug
 from accounts.services import membership_add
+from accounts.tenancy import organization_scope
 
 
 class Command(BaseCommand):
@@ -18,12 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args, org, email, role, **options):
         try:
             organization = organization_get_by_slug(slug=org)
-            membership, created = membership_add(
-                organization=organization,
-                email=email,
-                role=role,
-                actor=Actor.system(organization, label="add_member"),
-            )
+            with organization_scope(organization):
+                membership, created = membership_add(
+                    organization=organization,
+                    email=email,
+                    role=role,
+                    actor=Actor.system(organization, label="add_member"),
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         who = "new user" if created else "user"

@@ -4,6 +4,7 @@ from accounts.errors import DomainError
 from accounts.permissions import Actor
 from accounts.selectors import organization_get_by_slug
 from accounts.services import api_key_create
+from accounts.tenancy import organization_scope
 
 
 class Command(BaseCommand):
@@ -17,9 +18,12 @@ class Command(BaseCommand):
     def handle(self, *args, org, name, scope, **options):
         try:
             organization = organization_get_by_slug(slug=org)
-            key, raw = api_key_create(
-                actor=Actor.system(organization, label="create_api_key"), name=name, scope=scope
-            )
+            with organization_scope(organization):
+                key, raw = api_key_create(
+                    actor=Actor.system(organization, label="create_api_key"),
+                    name=name,
+                    scope=scope,
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.errors import DomainError
 from accounts.models import Organization
+from accounts.services import organization_delete
 from engagement.demo import DEFAULT_PASSWORD, demo_seed
 
 
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 if existing:
-                    existing.delete()
+                    organization_delete(organization=existing)
                 result = demo_seed(slug=slug, name=name, seed=seed, today=anchor, password=password)
         except DomainError as exc:
             raise CommandError(exc.message) from None

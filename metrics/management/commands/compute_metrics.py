@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.errors import DomainError
 from accounts.models import Organization
 from accounts.selectors import organization_get_by_slug
+from accounts.tenancy import organization_scope
 from metrics.services import metrics_recompute, metrics_run_start
 
 
@@ -32,8 +33,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         for organization in organizations:
             t0 = time.monotonic()
-            run = metrics_run_start(organization=organization, run_id=None, trigger="command")
-            rows = metrics_recompute(organization=organization, run=run)
+            with organization_scope(organization):
+                run = metrics_run_start(organization=organization, run_id=None, trigger="command")
+                rows = metrics_recompute(organization=organization, run=run)
             total += rows
             self.stdout.write(
                 f"{organization.slug}: {rows} metric rows in {time.monotonic() - t0:.2f} s"
