@@ -25,9 +25,7 @@ class ActiveOrganizationMiddleware:
         request.memberships = []
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            # A person's memberships span organizations: the one read that must cross them.
-            with all_organizations_dangerously("the signed-in user's memberships"):
-                memberships = list(memberships_for_user(user=user))
+            memberships = memberships_for_user(user=user)
             request.memberships = memberships
             wanted = request.session.get(SESSION_KEY)
             chosen = next((m for m in memberships if m.organization_id == wanted), None)

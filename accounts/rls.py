@@ -62,7 +62,10 @@ def _wanted() -> tuple[str, str]:
 
 
 def _apply(execute, context, wanted: tuple[str, str]) -> None:
-    execute(_SET, [SETTING_ORGANIZATION, wanted[0], SETTING_ALL, wanted[1]], False, context)
+    # On the driver's cursor itself: the setting is the connection's business, not a query of
+    # the page (wrappers that count or log a page's queries never see it).
+    raw = context["cursor"].cursor
+    raw.execute(_SET, [SETTING_ORGANIZATION, wanted[0], SETTING_ALL, wanted[1]])
     context["connection"].rls_applied = wanted
 
 

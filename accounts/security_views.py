@@ -38,7 +38,7 @@ def _safe_next(request: HttpRequest, value: str | None) -> str | None:
 
 
 def _landing(request: HttpRequest) -> str:
-    membership = memberships_for_user(user=request.user).first()
+    membership = next(iter(memberships_for_user(user=request.user)), None)
     name = LANDING.get(membership.role) if membership else None
     return resolve_url(name or settings.LOGIN_REDIRECT_URL)
 

@@ -19,6 +19,7 @@ from accounts.models import (
     User,
     is_public_id,
 )
+from accounts.tenancy import all_organizations_dangerously
 
 
 def organization_get_by_slug(*, slug: str) -> Organization:
@@ -36,12 +37,15 @@ def organization_get_by_public_id(*, public_id: str) -> Organization | None:
     return Organization.objects.filter(public_id=public_id).first()
 
 
-def memberships_for_user(*, user: User) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(user=user)
-        .select_related("organization")
-        .order_by("organization__name")
-    )
+def memberships_for_user(*, user: User) -> list[Membership]:
+    """A person's memberships, in every organization: the one read of people that crosses
+    organizations (login, the organization switcher), so it says so to the database."""
+    with all_organizations_dangerously("a signed-in person's memberships"):
+        return list(
+            Membership.objects.filter(user=user)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
 
 
 def member_list(*, organization: Organization) -> QuerySet[Membership]:

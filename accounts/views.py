@@ -63,7 +63,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        membership = memberships_for_user(user=self.request.user).first()
+        membership = next(iter(memberships_for_user(user=self.request.user)), None)
         name = LANDING.get(membership.role) if membership else None
         return resolve_url(name) if name else super().get_default_redirect_url()
 

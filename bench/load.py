@@ -318,6 +318,30 @@ def server_env(url: str) -> dict:
     return env
 
 
+APP_ROLE = "cdmo_app"
+
+
+def app_role_env(env: dict, owner_url: str) -> dict:
+    """As in production: the app (gunicorn, the worker) connects as a role that owns no table
+    and cannot bypass row-level security; `migrate` connects as the owner."""
+    scheme, _, rest = owner_url.partition("://")
+    host_and_db = rest.split("@", 1)[-1]
+    return {
+        **env,
+        "DATABASE_URL": f"{scheme}://{APP_ROLE}@{host_and_db}",
+        "DATABASE_OWNER_URL": owner_url,
+    }
+
+
+def ensure_app_role(pg: str) -> None:
+    psql(
+        pg,
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN "
+        f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; "
+        "END IF; END $$",
+    )
+
+
 def psql(pg: str, sql: str) -> None:
     subprocess.run(["psql", pg + "/postgres", "-qc", sql], check=True)
 
@@ -334,11 +358,16 @@ def run(users: int, seconds: int, pg: str, rebuild: bool) -> dict:
     psql(pg, f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     psql(pg, f"CREATE DATABASE {DB} TEMPLATE {TEMPLATE}")
     url = f"{pg}/{DB}"
-    env = server_env(url)
+    env = server_env(url)  # the owner: migrate, and the bench's own set-up and journal check
+    ensure_app_role(pg)
+    app_env = app_role_env(env, url)
     plan_path, moves_path = WORK / "plan.json", WORK / "moves.jsonl"
     moves_path.unlink(missing_ok=True)
     print(f"preparing {DB} ...", flush=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # As deployed: migrate connects as the owner and grants the app role its rights.
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=app_env, check=True
+    )
     child(["--prepare-child", str(plan_path)], env)
     import redis
 
@@ -350,8 +379,8 @@ def run(users: int, seconds: int, pg: str, rebuild: bool) -> dict:
     started = dt.datetime.now(dt.UTC)
     with (
         open(WORK / "server.log", "w") as log,
-        scale.celery_worker(env, log=log),
-        scale.gunicorn(env, workers=WORKERS, threads=0, log=log) as base,
+        scale.celery_worker(app_env, log=log),
+        scale.gunicorn(app_env, workers=WORKERS, threads=0, log=log) as base,
     ):
         print(f"locust: {users} users for {seconds} s against {base} ...", flush=True)
         locust = subprocess.run(
@@ -380,7 +409,7 @@ def run(users: int, seconds: int, pg: str, rebuild: bool) -> dict:
             ],
             cwd=ROOT,
             env={
-                **env,
+                **app_env,
                 "BENCH_LOAD_PLAN": str(plan_path),
                 "BENCH_LOAD_MOVES": str(moves_path),
                 "BENCH_LOAD_STATS": str(stats_path),

@@ -20,7 +20,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import ApiKey, Organization, is_public_id
 from accounts.permissions import Actor
+from accounts.rls import app_role, as_owner, database_guards_apply
 from accounts.services import api_key_authenticate, api_key_create, organization_create
+from accounts.tenancy import all_organizations_dangerously
 from engagement.demo import demo_seed
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -58,10 +60,17 @@ MOVED = ["surveylink", "engagementsettings", "playbook", "alert", "clienthealths
 
 def migrate(targets: list[tuple[str, str | None]] | None = None) -> None:
     """Migrate to `targets` (None: the latest of every app), as `manage.py migrate` would."""
-    executor = MigrationExecutor(connection)
-    if targets is None:
-        targets = executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
+    # As `manage.py migrate` does: as the owner (the app role owns no table), seeing every
+    # organization, and re-applying the row-level security guards and grants afterwards.
+    with as_owner(), all_organizations_dangerously("test: migrating back and forth"):
+        executor = MigrationExecutor(connection)
+        if targets is None:
+            targets = executor.loader.graph.leaf_nodes()
+        executor.migrate(targets)
+        database_guards_apply()
+        if app_role():  # as the suite's set-up does: tables come back, so does TRUNCATE
+            with connection.cursor() as cursor:
+                cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role()}"')
 
 
 def applied() -> set[tuple[str, str]]:

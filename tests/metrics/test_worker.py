@@ -95,10 +95,16 @@ def deployment(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
 
-        def web(self, script: str) -> str:
-            """Run Python in a web-side process (production settings, tasks go to Redis)."""
+        def web(self, script: str, *, organization: str) -> str:
+            """Run Python in a web-side process (production settings, tasks go to Redis),
+            in the organization's scope, as a request or a command would be."""
+            prologue = (
+                "from accounts.models import Organization\n"
+                "from accounts.tenancy import organization_scope_enter\n"
+                f"organization_scope_enter(Organization.objects.get(slug={organization!r}))\n"
+            )
             result = subprocess.run(
-                [sys.executable, "manage.py", "shell", "-c", textwrap.dedent(script)],
+                [sys.executable, "manage.py", "shell", "-c", prologue + textwrap.dedent(script)],
                 env=env,
                 cwd=BASE_DIR,
                 capture_output=True,
@@ -154,7 +160,8 @@ def test_worker_recomputes_a_burst_of_changes_a_handful_of_times(deployment):
     deployment.start_worker()
 
     burst = 1000
-    out = deployment.web(f"""
+    out = deployment.web(
+        f"""
         import datetime as dt
         from django.utils import timezone
         from accounts.models import Membership
@@ -169,7 +176,9 @@ def test_worker_recomputes_a_burst_of_changes_a_handful_of_times(deployment):
                 at=now - dt.timedelta(hours=i), senior_leader_present=(i % 4 == 0),
             )
         print("sent")
-    """)
+    """,
+        organization="burst",
+    )
     assert "sent" in out
 
     def settled():
@@ -206,13 +215,16 @@ def test_worker_killed_mid_recompute_leaves_a_complete_set_after_restart(deploym
         project_transition(actor=actor, project_id=p.pk, to="lost")
 
     slow = deployment.start_worker(METRICS_STATEMENT_DELAY="1.5")
-    out = deployment.web("""
+    out = deployment.web(
+        """
         from accounts.models import Organization
         from accounts.permissions import Actor
         from metrics.services import metrics_recompute_request
         run = metrics_recompute_request(actor=Actor.system(Organization.objects.get(slug="crash")))
         print("RUN", run.pk)
-    """)
+    """,
+        organization="crash",
+    )
     run_id = int(out.split("RUN", 1)[1].split()[0])
 
     def running():
