@@ -492,7 +492,7 @@ def report(result: dict) -> tuple[str, bool]:
         "# Load test (`make bench-load`)",
         "",
         f"{result['users']} users against gunicorn ({WORKERS} sync workers as in the "
-        f"Dockerfile, 127.0.0.1) on PostgreSQL with Redis and a Celery worker, DEBUG off; "
+        f"Dockerfile, 127.0.0.1) on PostgreSQL (the app and the worker connect as the row-level-security role `cdmo_app`) with Redis and a Celery worker, DEBUG off; "
         f"the organization `{result['organization']}` of the medium size "
         f"({size['clients']} clients, {size['projects']} projects, "
         f"{size['active projects']} of them active). "
