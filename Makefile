@@ -13,10 +13,11 @@ export DJANGO_DEBUG ?= 1
 # Links in e-mails (surveys) point at the server `make run` starts.
 export DJANGO_SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help install run migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench bench-scale bench-load
+.PHONY: help install run serve migrate demo test test-fast lint format clean assets chromium bench-pages screenshots bench bench-scale bench-load
 
 help:
 	@echo "make run        set up (venv, install, migrate, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make serve      the production processes (gunicorn, Celery worker, beat) on DATABASE_URL + REDIS_URL; Ctrl-C stops all"
 	@echo "make test       set up and run the whole test suite (+ ruff and migration checks)"
 	@echo "make test-fast  the suite without the slow tests"
 	@echo "make lint       ruff and makemigrations --check only"
@@ -52,6 +53,12 @@ run: demo assets
 	else \
 		$(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
+
+# The production processes on this machine: migrate (as DATABASE_OWNER_URL when set), then
+# gunicorn, a Celery worker and beat on the PostgreSQL and Redis of DATABASE_URL and
+# REDIS_URL (required); Ctrl-C stops them all (bin/serve).
+serve: install assets
+	$(PY) bin/serve
 
 lint: install
 	$(VENV)/bin/ruff check .

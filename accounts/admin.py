@@ -10,6 +10,7 @@ from accounts.models import (
     Membership,
     Organization,
     OutboxMessage,
+    PersonalOutboxMessage,
     Role,
     User,
 )
@@ -228,3 +229,28 @@ class OutboxMessageAdmin(ReadOnlyTenantAdmin):
         if obj.kind == OutboxMessage.Kind.EMAIL:
             return f"to {', '.join(payload.get('to') or [])}: {payload.get('subject', '')}"
         return f"{payload.get('task', '')}({payload.get('kwargs', {})})"
+
+
+@admin.register(PersonalOutboxMessage)
+class PersonalOutboxMessageAdmin(admin.ModelAdmin):
+    """E-mails to people outside any organization (password resets) waiting, failed or
+    dead; read only, like the organizations' outbox."""
+
+    list_display = ["id", "summary", "status", "attempts", "next_attempt_at", "created_at"]
+    list_filter = ("status",)
+    fields = [f for f in OutboxMessageAdmin.fields if f != "organization"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="what")
+    def summary(self, obj: PersonalOutboxMessage) -> str:
+        payload = obj.payload or {}
+        return f"to {', '.join(payload.get('to') or [])}: {payload.get('subject', '')}"

@@ -11,6 +11,7 @@ class AccountsConfig(AppConfig):
             celery_scope,
             checks,  # noqa: F401 - registers the deploy checks
             rls,
+            webhooks,  # noqa: F401 - registers the outbox's performer of webhook rows
         )
 
         # Infrastructure, not domain logic: every PostgreSQL connection carries the scope,

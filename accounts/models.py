@@ -310,6 +310,7 @@ class ApiKey(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read"
         WRITE = "write", "Read and write"
+        ADMIN = "admin", "Read, write and admin (webhooks)"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
@@ -341,7 +342,8 @@ class ApiKey(models.Model):
                 fields=["organization", "prefix"], name="accounts_apikey_prefix_uniq"
             ),
             models.CheckConstraint(
-                condition=models.Q(scope__in=["read", "write"]), name="accounts_apikey_scope_valid"
+                condition=models.Q(scope__in=["read", "write", "admin"]),
+                name="accounts_apikey_scope_valid",
             ),
         ]
 
@@ -353,15 +355,14 @@ class ApiKey(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
-class OutboxMessage(models.Model):
-    """A side effect that leaves the database (an e-mail, a Celery task, later a webhook),
-    written in the same transaction as the change that causes it (`accounts.outbox`).
+class OutboxBase(models.Model):
+    """What every outbox row holds (`accounts.outbox`): a side effect that leaves the
+    database, written in the same transaction as the change that causes it.
 
     After commit it is handed to Celery; the beat task `outbox_flush_task` hands over what is
     still waiting (broker down, worker died) and what failed and is due again. A delivery
     claims the row first (a conditional update that also leases it: `next_attempt_at` moves
-    past the delivery's time limit), so a row handed twice is performed once. `organization`
-    is empty only for e-mails to people outside any organization (a password reset).
+    past the delivery's time limit), so a row handed twice is performed once.
     """
 
     class Kind(models.TextChoices):
@@ -375,9 +376,6 @@ class OutboxMessage(models.Model):
         FAILED = "failed", "Failed, retried at next_attempt_at"
         DEAD = "dead", "Dead (gave up)"
 
-    organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     payload = models.JSONField(default=dict)
     # Rows of one organization with the same key that wait together are performed once.
@@ -390,11 +388,25 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class OutboxMessage(OutboxBase):
+    """An organization's side effect: an e-mail, a Celery task, a webhook delivery. Every
+    row has its organization (the table is distributed by it, like every tenant table);
+    e-mails to people outside any organization wait in `PersonalOutboxMessage`."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
     objects = TenantManager()
 
-    class Meta:
+    class Meta(OutboxBase.Meta):
         verbose_name = "outbox message"
-        ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["pending", "done", "failed", "dead"]),
@@ -428,5 +440,121 @@ class OutboxMessage(models.Model):
             ),
         ]
 
+
+class PersonalOutboxMessage(OutboxBase):
+    """An e-mail to a person outside any organization (a password reset's link): nobody's
+    tenant data, so a small table of its own without `organization` (not distributed, no
+    row-level security), delivered by the same code as `OutboxMessage`."""
+
+    class Meta(OutboxBase.Meta):
+        db_table = "accounts_personaloutbox"
+        verbose_name = "personal outbox message"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "done", "failed", "dead"]),
+                name="accounts_personaloutbox_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="email"), name="accounts_personaloutbox_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=["pending", "failed"]),
+                name="accounts_personaloutbox_due",
+            ),
+            models.Index(
+                fields=["done_at"],
+                condition=models.Q(status="done"),
+                name="accounts_personaloutbox_done",
+            ),
+        ]
+
+
+# The events an endpoint may subscribe to (SPEC, "Webhooks"). The delivery app's events
+# (waits, change orders, quality events) are accepted already; nothing emits them yet.
+WEBHOOK_EVENTS = (
+    "project.created",
+    "project.transition",
+    "feedback.received",
+    "alert.raised",
+    "wait.started",
+    "wait.ended",
+    "change_order.decided",
+    "quality_event.created",
+    "quality_event.overdue",
+)
+
+
+class Webhook(models.Model):
+    """An organization's endpoint for events (`accounts.webhooks`). The secret
+    (`whsec_` + base64 of 32 random bytes) signs every delivery: it is stored so the server
+    can sign, and shown once, at creation. After `WEBHOOK_DISABLE_AFTER` failed events in a
+    row the endpoint is disabled (`disabled_at`, `disabled_reason`) until an admin
+    re-enables it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, editable=False)
+    description = models.CharField(max_length=200, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Events given up in a row since the last success."
+    )
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "url"],
+                name="accounts_webhook_url_uniq",
+                violation_error_message="An endpoint with this URL already exists.",
+            ),
+        ]
+
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} ({self.status})"
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint: the log admins read."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=50)
+    payload = models.JSONField(default=dict)
+    attempt = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "webhook", "-at"], name="accounts_webhookdelivery_log"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} #{self.attempt} -> {self.status_code}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

@@ -1,18 +1,22 @@
-"""The outbox: every side effect that leaves the database (e-mails, Celery tasks, later
-webhooks) is first a row written in the caller's transaction (`OutboxMessage`), then handed
-to Celery after commit, so a rolled-back change sends nothing and a broker outage loses
-nothing.
+"""The outbox: every side effect that leaves the database (e-mails, Celery tasks, webhook
+deliveries) is first a row written in the caller's transaction (`OutboxMessage`, an
+organization's; `PersonalOutboxMessage`, an e-mail to someone outside any organization),
+then handed to Celery after commit, so a rolled-back change sends nothing and a broker
+outage loses nothing. A delivery names its row by id and organization id; no organization
+(None) means the personal table.
 
 - `email_enqueue` / `task_enqueue` write the row and, after commit, hand it over
   (`outbox_deliver_task`). A failed hand-over (broker down) is logged and costs the request
   milliseconds (the broker client fails fast: settings); the row waits for the beat task.
 - `outbox_deliver` claims the row with a conditional update that also leases it (so a row
   handed twice is performed once), performs it (sends the e-mail; a task row publishes its
-  Celery task, which then has its own acks_late and retries) and marks it done; a failure is
+  Celery task, which then has its own acks_late and retries; a webhook row is POSTed by the
+  performer `accounts.webhooks` registers in `PERFORMERS`) and marks it done; a failure is
   retried with backoff (`RETRY_DELAYS`), then the row is dead and shows in the admin.
 - `outbox_flush_due_across_organizations` (the beat task `outbox_flush_task`) hands over
   what is waiting and due: never handed, failed and due again, or handed long ago and never
-  performed (its worker died). It is the one reader of the outbox across organizations.
+  performed (its worker died), in both tables. It is the one reader of the outbox across
+  organizations.
 - Eager mode (no REDIS_URL: the embedded default and unit tests): the hand-over performs the
   row in process, right after commit.
 
@@ -42,7 +46,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Organization, OutboxMessage
+from accounts.models import Organization, OutboxBase, OutboxMessage, PersonalOutboxMessage
 from accounts.tenancy import all_organizations_dangerously
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,22 @@ DELIVER_TASK = "accounts.tasks.outbox_deliver_task"
 RETRY_DELAYS = (60, 300, 1800, 7200, 28800)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 WAITING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED)
+
+# kind -> how a row of it is performed, for kinds an app above the outbox's own registers
+# (`accounts.webhooks`: webhook deliveries). Raising means failed (retried, then dead).
+Performer = Callable[[OutboxMessage], None]
+PERFORMERS: dict[str, Performer] = {}
+
+
+def performer(kind: str) -> Callable[[Performer], Performer]:
+    """Register how the outbox performs rows of `kind`."""
+
+    def register(func: Performer) -> Performer:
+        PERFORMERS[kind] = func
+        return func
+
+    return register
+
 
 Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 # task name -> how two waiting requests of it combine into one (default: the first stands).
@@ -85,10 +105,10 @@ def email_enqueue(
     subject: str,
     body: str,
     html_body: str = "",
-) -> OutboxMessage:
+) -> OutboxMessage | PersonalOutboxMessage:
     """Send an e-mail once the current transaction commits (nothing if it rolls back), and
     until it is sent. `subject` must be one line (a newline is replaced, never sent as a
-    header)."""
+    header). Without an organization (a password reset) the row is a personal one."""
     payload = {
         "to": list(to),
         "subject": " ".join(subject.splitlines()),
@@ -96,19 +116,12 @@ def email_enqueue(
         "html_body": html_body,
         "from_email": settings.DEFAULT_FROM_EMAIL,
     }
-    fields = {
-        "organization": organization,
-        "kind": OutboxMessage.Kind.EMAIL,
-        "payload": payload,
-        "handed_at": timezone.now(),
-    }
+    fields = {"kind": OutboxMessage.Kind.EMAIL, "payload": payload, "handed_at": timezone.now()}
+    message: OutboxMessage | PersonalOutboxMessage
     if organization is not None:
-        message = OutboxMessage.objects.create(**fields)
+        message = OutboxMessage.objects.create(organization=organization, **fields)
     else:
-        # Row-level security shows a row without an organization only across organizations
-        # (a password reset's link is nobody's tenant data), and INSERT ... RETURNING must see it.
-        with all_organizations_dangerously("outbox: an e-mail to someone outside any tenant"):
-            message = OutboxMessage.objects.create(**fields)
+        message = PersonalOutboxMessage.objects.create(**fields)
     _hand_over_after_commit(message, countdown=0)
     return message
 
@@ -160,8 +173,24 @@ def task_enqueue(
     return message
 
 
-def _hand_over_after_commit(message: OutboxMessage, *, countdown: float) -> Callable[[], None]:
-    message_id, organization_id, key = message.pk, message.organization_id, message.dedupe_key
+def outbox_write(*, organization: Organization | int, kind: str, payload: dict[str, Any]):
+    """A row of a kind a registered performer delivers (`PERFORMERS`: webhooks), written in
+    the current transaction and handed over after commit."""
+    if kind not in PERFORMERS:
+        raise ValueError(f"outbox: no delivery for {kind!r} messages")
+    message = OutboxMessage.objects.create(
+        organization_id=int(getattr(organization, "pk", organization)),
+        kind=kind,
+        payload=payload,
+        handed_at=timezone.now(),
+    )
+    _hand_over_after_commit(message, countdown=0)
+    return message
+
+
+def _hand_over_after_commit(message: OutboxBase, *, countdown: float) -> Callable[[], None]:
+    message_id, key = message.pk, message.dedupe_key
+    organization_id = getattr(message, "organization_id", None)  # None: a personal row
 
     def hand_over() -> None:
         if not key:
@@ -236,9 +265,9 @@ def _eager_flush() -> None:
 
 # --- delivering ---------------------------------------------------------------------------
 def _rows(organization_id: int | None):
-    """The rows a delivery may touch: its organization's, or those without one."""
+    """The rows a delivery may touch: its organization's, or (None) the personal ones."""
     if organization_id is None:
-        return OutboxMessage.objects.unscoped_dangerously().filter(organization__isnull=True)
+        return PersonalOutboxMessage.objects.all()
     return OutboxMessage.objects.for_organization(organization_id)
 
 
@@ -261,13 +290,6 @@ def outbox_deliver(*, message_id: int, organization_id: int | None) -> str:
     (`next_attempt_at` past the delivery's time limit): a second delivery finds nothing to
     claim, and a delivery whose worker died is re-handed by the flush once the lease ends.
     """
-    if organization_id is None:
-        with all_organizations_dangerously("outbox: an e-mail to someone outside any tenant"):
-            return _deliver(message_id, None)
-    return _deliver(message_id, organization_id)
-
-
-def _deliver(message_id: int, organization_id: int | None) -> str:
     rows = _rows(organization_id)
     now = timezone.now()
     claimed = rows.filter(pk=message_id, status__in=WAITING, next_attempt_at__lte=now).update(
@@ -293,7 +315,7 @@ def _deliver(message_id: int, organization_id: int | None) -> str:
     return "done"
 
 
-def _absorb(message: OutboxMessage, rows, now: dt.datetime) -> None:
+def _absorb(message: OutboxBase, rows, now: dt.datetime) -> None:
     """Merge the other waiting rows with this one's key into it (one transaction: the
     absorbed rows are done exactly when their arguments are in this row)."""
     task = message.payload["task"]
@@ -318,7 +340,7 @@ def _absorb(message: OutboxMessage, rows, now: dt.datetime) -> None:
         rows.filter(pk=message.pk).update(payload=message.payload)
 
 
-def _perform(message: OutboxMessage) -> None:
+def _perform(message: OutboxBase) -> None:
     payload = message.payload
     if message.kind == OutboxMessage.Kind.EMAIL:
         email = EmailMultiAlternatives(
@@ -334,18 +356,20 @@ def _perform(message: OutboxMessage) -> None:
         options = {"task_id": payload["task_id"]} if payload.get("task_id") else {}
         # Eager: runs the task here. Worker: publishes it; the task retries on its own.
         _task(payload["task"]).apply_async(kwargs=payload["kwargs"], **options)
+    elif message.kind in PERFORMERS:
+        PERFORMERS[message.kind](message)
     else:
-        raise ValueError(f"outbox: no delivery for {message.kind!r} messages yet")
+        raise ValueError(f"outbox: no delivery for {message.kind!r} messages")
 
 
-def _kept(message: OutboxMessage) -> dict[str, Any]:
+def _kept(message: OutboxBase) -> dict[str, Any]:
     """What a finished row keeps: an e-mail's addressees and subject, not its body."""
     if message.kind == OutboxMessage.Kind.EMAIL:
         return {k: message.payload.get(k) for k in ("to", "subject")}
     return message.payload
 
 
-def _failed(message: OutboxMessage, rows, exc: Exception) -> str:
+def _failed(message: OutboxBase, rows, exc: Exception) -> str:
     attempts = message.attempts
     now = timezone.now()
     error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -377,27 +401,37 @@ def outbox_flush_due_across_organizations(
     *, now: dt.datetime | None = None, limit: int = 1000
 ) -> int:
     """Hand over every waiting row that is due and not handed recently, across
-    organizations (the one cross-organization reader of the outbox), and prune finished
-    rows; the number handed. Stops at the first refusal of the broker (it is down)."""
+    organizations (the one cross-organization reader of the outbox) and in the personal
+    table, and prune finished rows; the number handed. Stops at the first refusal of the
+    broker (it is down)."""
     now = now or timezone.now()
-    handed = 0
+    stale = now - dt.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
+    keep = dt.timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    handed = waiting = 0
     with all_organizations_dangerously("outbox flush: what is waiting in every organization"):
-        rows = OutboxMessage.objects.unscoped_dangerously()
-        stale = now - dt.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS)
-        due = list(
-            rows.filter(status__in=WAITING, next_attempt_at__lte=now)
-            .filter(Q(handed_at__isnull=True) | Q(handed_at__lt=stale))
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", "organization_id")[:limit]
-        )
-        for pk, organization_id in due:
-            if not _eager():
-                rows.filter(pk=pk).update(handed_at=now)
-            if not _hand(pk, organization_id):
+        tables = [
+            (OutboxMessage.objects.unscoped_dangerously(), "organization_id"),
+            (PersonalOutboxMessage.objects.all(), None),
+        ]
+        for rows, organization_column in tables:
+            due = list(
+                rows.filter(status__in=WAITING, next_attempt_at__lte=now)
+                .filter(Q(handed_at__isnull=True) | Q(handed_at__lt=stale))
+                .order_by("next_attempt_at", "pk")
+                .values_list("pk", organization_column or "pk")[:limit]
+            )
+            waiting += len(due)
+            refused = False
+            for pk, organization_id in due:
+                if not _eager():
+                    rows.filter(pk=pk).update(handed_at=now)
+                if not _hand(pk, organization_id if organization_column else None):
+                    refused = True
+                    break
+                handed += 1
+            rows.filter(status=OutboxMessage.Status.DONE, done_at__lt=now - keep).delete()
+            if refused:
                 break
-            handed += 1
-        keep = dt.timedelta(days=settings.OUTBOX_KEEP_DAYS)
-        rows.filter(status=OutboxMessage.Status.DONE, done_at__lt=now - keep).delete()
-    if due:
-        log.info("outbox flush: %d of %d due message(s) handed over", handed, len(due))
+    if waiting:
+        log.info("outbox flush: %d of %d due message(s) handed over", handed, waiting)
     return handed

@@ -27,6 +27,8 @@ class Perm(StrEnum):
     ALERT_WRITE = "alert.write"  # resolve or snooze follow-up alerts
     ENGAGEMENT_MANAGE = "engagement.manage"  # playbooks, survey settings, health weights
     AUDIT_READ = "audit.read"  # the organization's audit log (admins and executives)
+    IMPORT = "import"  # CSV import of clients, projects, the journal, ... (admins, AMs)
+    WEBHOOKS_MANAGE = "webhooks.manage"  # endpoints, their tests and logs (admins, admin keys)
 
 
 _ALL = frozenset(Perm)
@@ -50,6 +52,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.FEEDBACK_WRITE,
             Perm.METRICS_RECOMPUTE,
             Perm.ALERT_WRITE,
+            Perm.IMPORT,
         }
     ),
     # Project managers act only on projects they manage (checked with the object).
@@ -68,25 +71,28 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 
 # API keys act for the organization, not for a person: a read key reads, a write key does
 # what an integration needs (an account manager's writes, plus deletes), never member
-# management or admin-only journey corrections.
+# management or admin-only journey corrections; an admin key is a write key that may also
+# manage the organization's webhooks.
+_WRITE_KEY = frozenset(
+    {
+        Perm.READ,
+        Perm.EXPORT,
+        Perm.CLIENT_WRITE,
+        Perm.CONTACT_WRITE,
+        Perm.PROJECT_WRITE,
+        Perm.PROJECT_TRANSITION,
+        Perm.MILESTONE_WRITE,
+        Perm.TOUCHPOINT_WRITE,
+        Perm.FEEDBACK_WRITE,
+        Perm.DELETE,
+        Perm.METRICS_RECOMPUTE,
+        Perm.ALERT_WRITE,
+    }
+)
 API_KEY_PERMS: dict[str, frozenset[Perm]] = {
     "read": frozenset({Perm.READ, Perm.EXPORT}),
-    "write": frozenset(
-        {
-            Perm.READ,
-            Perm.EXPORT,
-            Perm.CLIENT_WRITE,
-            Perm.CONTACT_WRITE,
-            Perm.PROJECT_WRITE,
-            Perm.PROJECT_TRANSITION,
-            Perm.MILESTONE_WRITE,
-            Perm.TOUCHPOINT_WRITE,
-            Perm.FEEDBACK_WRITE,
-            Perm.DELETE,
-            Perm.METRICS_RECOMPUTE,
-            Perm.ALERT_WRITE,
-        }
-    ),
+    "write": _WRITE_KEY,
+    "admin": _WRITE_KEY | {Perm.WEBHOOKS_MANAGE},
 }
 
 # Permissions a project manager holds only on the projects they manage.

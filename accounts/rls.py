@@ -12,8 +12,10 @@ How the setting gets there: a connection wrapper (`execute_wrapper`, installed o
 PostgreSQL connection) reads the current scope (`accounts.tenancy.current_scope`) and, at the
 first statement of each transaction (or when the scope changed inside one), sets it; a
 statement outside any transaction (autocommit) runs in a short transaction of its own with
-the setting. Rows with no organization (e-mails to people outside any organization, such as
-a password reset) may be written from any scope and are read only across organizations.
+the setting. Every tenant table's `organization_id` is NOT NULL (e-mails to people outside
+any organization wait in a table of their own, `accounts_personaloutbox`, which has no
+`organization_id` and so no policy), so the policy has no NULL case: a row is written under
+the same rule it is read by.
 
 Roles: the app connects as a role that owns no table and cannot bypass RLS (`DATABASE_URL`);
 `migrate` connects as the owner (`DATABASE_OWNER_URL`), and after every migration
@@ -65,7 +67,13 @@ def _apply(execute, context, wanted: tuple[str, str]) -> None:
     # On the driver's cursor itself: the setting is the connection's business, not a query of
     # the page (wrappers that count or log a page's queries never see it).
     raw = context["cursor"].cursor
-    raw.execute(_SET, [SETTING_ORGANIZATION, wanted[0], SETTING_ALL, wanted[1]])
+    if raw.name is not None:
+        # A server-side cursor (`QuerySet.iterator()`) runs exactly one statement, its query:
+        # the setting goes through an ordinary cursor of the same connection.
+        with context["connection"].connection.cursor() as plain:
+            plain.execute(_SET, [SETTING_ORGANIZATION, wanted[0], SETTING_ALL, wanted[1]])
+    else:
+        raw.execute(_SET, [SETTING_ORGANIZATION, wanted[0], SETTING_ALL, wanted[1]])
     context["connection"].rls_applied = wanted
 
 
@@ -172,8 +180,7 @@ def database_guards_apply(using: str = "default") -> list[str]:
             )
             cursor.execute(
                 pgsql.SQL(
-                    "CREATE POLICY {} ON {} USING (" + _VISIBLE + ") "
-                    "WITH CHECK (organization_id IS NULL OR " + _VISIBLE + ")"
+                    "CREATE POLICY {} ON {} USING (" + _VISIBLE + ") WITH CHECK (" + _VISIBLE + ")"
                 ).format(pgsql.Identifier(POLICY), name)
             )
         _audit_trigger(cursor)

@@ -203,7 +203,7 @@ def api_key_create(
     if not name.isprintable():
         raise DomainError("Only printable characters, on one line.", field="name")
     if scope not in ApiKey.Scope.values:
-        raise DomainError("Scope is 'read' or 'write'.", field="scope")
+        raise DomainError("Scope is 'read', 'write' or 'admin'.", field="scope")
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise DomainError("The expiry must be in the future.", field="expires_at")

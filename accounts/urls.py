@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import security_views, views
+from accounts import security_views, views, webhook_views
 
 app_name = "accounts"
 urlpatterns = [
@@ -67,4 +67,10 @@ urlpatterns = [
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/new/", views.api_key_new, name="api_key_new"),
     path("api-keys/<int:pk>/revoke/", views.api_key_revoke_page, name="api_key_revoke"),
+    path("webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("webhooks/new/", webhook_views.webhook_new, name="webhook_new"),
+    path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/test/", webhook_views.webhook_test_send, name="webhook_test"),
+    path("webhooks/<int:pk>/enable/", webhook_views.webhook_enable_page, name="webhook_enable"),
+    path("webhooks/<int:pk>/delete/", webhook_views.webhook_delete_page, name="webhook_delete"),
 ]

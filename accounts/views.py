@@ -1,4 +1,3 @@
-import csv
 import json
 from urllib.parse import urlencode
 
@@ -49,7 +48,15 @@ from accounts.services import (
     membership_change_role,
     membership_remove,
 )
-from accounts.web import add_domain_error, csv_cell, org_view, paginate, submit, wants_partial
+from accounts.web import (
+    add_domain_error,
+    csv_response,
+    org_view,
+    paginate,
+    submit,
+    wants_csv,
+    wants_partial,
+)
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -99,6 +106,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
 
 
 AUDIT_PAGE_SIZE = 50
+CSV_CHUNK_ROWS = 500  # rows a CSV export reads per database round trip
 AUDIT_CSV_COLUMNS = [
     "at",
     "actor",
@@ -119,32 +127,31 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     events = audit_list(organization=request.organization, **filters)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
-        writer = csv.writer(response)
-        writer.writerow(AUDIT_CSV_COLUMNS)
-        for e in events.iterator(chunk_size=500):
-            writer.writerow(
-                [
-                    csv_cell(v)
-                    for v in (
-                        e.at.isoformat(),
-                        e.actor_label,
-                        e.action,
-                        e.object_type,
-                        e.object_id,
-                        e.object_repr,
-                        json.dumps(e.changes, sort_keys=True),
-                        e.reason,
-                    )
-                ]
+    if wants_csv(request):
+        request.actor.require(Perm.EXPORT)
+        rows = (
+            (
+                e.at.isoformat(),
+                e.actor_label,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.object_repr,
+                json.dumps(e.changes, sort_keys=True),
+                e.reason,
             )
-        return response
+            for e in events.iterator(chunk_size=CSV_CHUNK_ROWS)
+        )
+        return csv_response(
+            resource="audit-log",
+            organization=request.organization,
+            header=AUDIT_CSV_COLUMNS,
+            rows=rows,
+        )
     page = paginate(request, events, per_page=AUDIT_PAGE_SIZE)
     # Each change labelled the way the History cards show it (`partials/_audit_changes.html`).
     page.object_list = audit_present(list(page.object_list), organization=request.organization)
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "can_export": request.actor.may(Perm.EXPORT)}
     if wants_partial(request, "results"):
         return render(request, "accounts/_audit_results.html", context)
     return render(request, "accounts/audit_log.html", context)
@@ -159,6 +166,7 @@ def _members_page(request: HttpRequest, *, invite_form=None, error: str = "") ->
     pending = invitation_pending_list(organization=organization, now=timezone.now())
     context = {
         "page": paginate(request, member_list(organization=organization)),
+        "can_export_csv": request.actor.may(Perm.EXPORT),
         "invitations": pending[:PENDING_INVITATIONS_SHOWN],
         "invite_form": invite_form or InviteForm(),
         "roles": Role.choices,
@@ -173,7 +181,27 @@ def _members_page(request: HttpRequest, *, invite_form=None, error: str = "") ->
 def members(request: HttpRequest) -> HttpResponse:
     """The organization's members and pending invitations: invite, change roles, remove."""
     request.actor.require(Perm.MEMBERS_MANAGE)
+    if wants_csv(request):
+        return _members_csv(request)
     return _members_page(request)
+
+
+MEMBERS_CSV_COLUMNS = ["name", "email", "role", "joined"]
+
+
+def _members_csv(request: HttpRequest) -> HttpResponse:
+    """The People table, all pages: the columns the page shows."""
+    request.actor.require(Perm.EXPORT)
+    rows = (
+        (m.user.full_name, m.user.email, m.role, m.created_at.isoformat())
+        for m in member_list(organization=request.organization).iterator(chunk_size=CSV_CHUNK_ROWS)
+    )
+    return csv_response(
+        resource="members",
+        organization=request.organization,
+        header=MEMBERS_CSV_COLUMNS,
+        rows=rows,
+    )
 
 
 @org_view
@@ -327,6 +355,7 @@ def invitation_accept_page(request: HttpRequest, token: str) -> HttpResponse:
 def _api_keys_page(request: HttpRequest, *, form=None) -> HttpResponse:
     context = {
         "page": paginate(request, api_key_list(organization=request.organization)),
+        "can_export_csv": request.actor.may(Perm.EXPORT),
         "form": form or ApiKeyForm(organization=request.organization),
         "now": timezone.now(),
     }
@@ -339,7 +368,55 @@ def _api_keys_page(request: HttpRequest, *, form=None) -> HttpResponse:
 def api_keys(request: HttpRequest) -> HttpResponse:
     """The organization's API keys: name, scope, who made it, last use, expiry, status."""
     request.actor.require(Perm.API_KEYS_MANAGE)
+    if wants_csv(request):
+        return _api_keys_csv(request)
     return _api_keys_page(request)
+
+
+API_KEYS_CSV_COLUMNS = [
+    "name",
+    "scope",
+    "status",
+    "created_at",
+    "created_by",
+    "last_used_at",
+    "expires_at",
+]
+
+
+def _api_keys_csv(request: HttpRequest) -> HttpResponse:
+    """The keys table, all pages: the columns the page shows (never a secret)."""
+    request.actor.require(Perm.EXPORT)
+    now = timezone.now()
+
+    def status(key) -> str:
+        if key.revoked_at:
+            return "revoked"
+        return "expired" if key.expires_at and key.expires_at <= now else "active"
+
+    def when(value):
+        return value.isoformat() if value else None
+
+    rows = (
+        (
+            key.name,
+            key.scope,
+            status(key),
+            when(key.created_at),
+            key.created_by.email if key.created_by else "",
+            when(key.last_used_at),
+            when(key.expires_at),
+        )
+        for key in api_key_list(organization=request.organization).iterator(
+            chunk_size=CSV_CHUNK_ROWS
+        )
+    )
+    return csv_response(
+        resource="api-keys",
+        organization=request.organization,
+        header=API_KEYS_CSV_COLUMNS,
+        rows=rows,
+    )
 
 
 @org_view

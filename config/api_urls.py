@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from accounts.api.webhooks import WebhookViewSet
 from engagement.api import pm_suggestions
 from engagement.api import views as engagement
 from journey.api import views
@@ -27,6 +28,7 @@ router.register(
 )
 router.register("metrics", metric_views.MetricViewSet, basename="metric")
 router.register("metric-runs", metric_views.MetricRunViewSet, basename="metric-run")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 app_name = "api"
 urlpatterns = [

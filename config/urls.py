@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config import health
 from engagement.survey_views import survey
 
 urlpatterns = [
+    # Load balancers' probes (answered by config.health.HealthCheckMiddleware first).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include("config.api_urls")),

@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.api.csv_export import serializer_csv_response
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Perm
-from accounts.web import org_view, paginate, submit
+from accounts.web import org_view, paginate, submit, wants_csv
+from engagement.api.serializers import AlertOut
 from engagement.context_processors import open_alert_count
 from engagement.forms import (
     AlertResolveForm,
@@ -78,12 +80,14 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if state not in dict(ALERT_STATES):
         state = "open"
     everyone = request.GET.get("who") == "all"
-    page = paginate(
-        request,
-        alert_list(organization=org, assignee=None if everyone else user, state=state),
-        per_page=ALERT_PAGE_SIZE,
-    )
+    listed = alert_list(organization=org, assignee=None if everyone else user, state=state)
+    if wants_csv(request):  # the current tab, all pages, the API's columns
+        return serializer_csv_response(
+            request, resource="alerts", objects=listed, serializer_class=AlertOut
+        )
+    page = paginate(request, listed, per_page=ALERT_PAGE_SIZE)
     context = {
+        "can_export_csv": request.actor.may(Perm.EXPORT),
         "state": state,
         "everyone": everyone,
         "tabs": _alert_tabs(request, everyone=everyone),

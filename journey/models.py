@@ -116,6 +116,13 @@ class ProjectStatus(models.TextChoices):
         return (cls.ACTIVE, cls.ON_HOLD)
 
 
+# What a move (`journey.services.transitions.project_transition`) may name as `to`: a phase
+# or a status. Here, below the services, so the API's serializers read it without importing
+# them.
+STATUS_TARGETS = ("lost", "completed", "cancelled", "on_hold", "active")
+TARGETS = (*Phase.order(), *STATUS_TARGETS)
+
+
 def open_project_q(path: str = "") -> Q:
     """The projects that are open (`ProjectStatus.open`), reached through `path` (e.g.
     "projects__" from a client, "project__" from a milestone)."""
@@ -614,3 +621,55 @@ class Feedback(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind.upper()} {self.score if self.score is not None else '(pending)'}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    CHECKING = "checking", "Checking"
+    INVALID = "invalid", "Has problems"
+    READY = "ready", "Ready to write"
+    WRITE_QUEUED = "write_queued", "Queued for writing"
+    WRITING = "writing", "Writing"
+    DONE = "done", "Written"
+    FAILED = "failed", "Failed"
+
+    @classmethod
+    def running(cls) -> tuple[str, ...]:
+        return (cls.QUEUED, cls.CHECKING, cls.WRITE_QUEUED, cls.WRITING)
+
+
+class ImportJob(TenantModel):
+    """A CSV file uploaded for import: kept (in the database, behind the organization's
+    row-level security) between the check and the confirmed write, then dropped."""
+
+    kind = models.CharField(max_length=20)
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(
+        max_length=12, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED
+    )
+    row_count = models.PositiveIntegerField(default=0)
+    rows_checked = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    # [{"row": n, "column": c, "message": m}, ...], the first IMPORT_PROBLEMS_KEPT of them.
+    problems = models.JSONField(default=list, blank=True)
+    # The header and the first rows, for the preview.
+    preview = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"import {self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in ImportJobStatus.running()

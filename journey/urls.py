@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journey import views
+from journey import import_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -30,4 +30,8 @@ urlpatterns = [
         name="milestone_complete",
     ),
     path("board/", views.board, name="board"),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/templates/<str:kind>.csv", import_views.import_template, name="import_template"),
+    path("import/<int:job_id>/", import_views.import_job, name="import_job"),
+    path("import/<int:job_id>/write/", import_views.import_job_write, name="import_job_write"),
 ]

@@ -15,13 +15,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.api.csv_export import serializer_csv_response
 from accounts.audit_display import audit_present
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.models import Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import AuditCursor, audit_events_for_objects
-from accounts.web import form_page, org_view, paginate, submit, wants_partial
+from accounts.web import form_page, org_view, paginate, submit, wants_csv, wants_partial
 from journey import services
+from journey.api.serializers import ClientOut, ProjectOut
 from journey.filters import ClientFilter, ProjectFilter
 from journey.forms import (
     ClientForm,
@@ -95,6 +97,10 @@ def clients(request: HttpRequest) -> HttpResponse:
     org = request.organization
     queryset = client_list(organization=org)
     filters = ClientFilter(request.GET or None, queryset=queryset, organization=org)
+    if wants_csv(request):  # the current filter, all pages, the API's columns
+        return serializer_csv_response(
+            request, resource="clients", objects=filters.qs, serializer_class=ClientOut
+        )
     page = paginate(request, filters.qs)
     with_client_activity(organization=org, clients=page.object_list)
     context = {
@@ -102,6 +108,7 @@ def clients(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filtered": any(request.GET.get(k) for k in filters.filters),
         "can_add": request.actor.may(Perm.CLIENT_WRITE),
+        "can_export_csv": request.actor.may(Perm.EXPORT),
     }
     if wants_partial(request, "results"):
         return render(request, "journey/clients/_results.html", context)
@@ -344,6 +351,13 @@ def projects(request: HttpRequest, mine: bool = False) -> HttpResponse:
     if mine and "status" not in data:
         data["status"] = "open"
     filters = ProjectFilter(data, queryset=queryset, organization=org)
+    if wants_csv(request):  # the current filter, all pages, the API's columns
+        return serializer_csv_response(
+            request,
+            resource="my-projects" if mine else "projects",
+            objects=filters.qs,
+            serializer_class=ProjectOut,
+        )
     page = paginate(request, filters.qs)
     with_overdue_counts(organization=org, projects=page.object_list)
     context = {
@@ -352,6 +366,7 @@ def projects(request: HttpRequest, mine: bool = False) -> HttpResponse:
         "mine": mine,
         "filtered": any(request.GET.get(k) for k in filters.filters),
         "can_add": request.actor.may(Perm.PROJECT_WRITE),
+        "can_export_csv": request.actor.may(Perm.EXPORT),
     }
     if wants_partial(request, "results"):
         return render(request, "journey/projects/_results.html", context)

@@ -44,9 +44,6 @@ where n.nspname = 'public' and i.indisunique and not i.indisprimary
 """
 
 MIN_TENANT_TABLES = 17
-# Tables whose rows may belong to no organization: the outbox (an e-mail to someone outside
-# any tenant, such as a password reset). Plumbing, not tenant data: kept local, not sharded.
-NULLABLE_ORGANIZATION = {"accounts_outboxmessage"}
 
 
 @pytest.mark.postgres
@@ -65,7 +62,7 @@ def test_every_tenant_table_is_keyed_by_organization_in_the_catalog():
     assert {"journey_project", "journey_surveylink", "accounts_apikey"} <= set(tables)
     assert len(unique_indexes) >= 10, unique_indexes
     assert ("accounts_apikey", "accounts_apikey_prefix_uniq") in unique_indexes
-    assert [p for p in problems if p.split(":")[0] not in NULLABLE_ORGANIZATION] == []
+    assert problems == []
 
 
 def _tenant_models() -> list[type[models.Model]]:
@@ -96,9 +93,7 @@ def test_every_unique_constraint_of_a_tenant_model_includes_the_organization():
     problems, checked = [], 0
     for model in tenant_models:
         label = model._meta.label
-        if model._meta.get_field("organization").null and (
-            model._meta.db_table not in NULLABLE_ORGANIZATION
-        ):
+        if model._meta.get_field("organization").null:
             problems.append(f"{label}: organization is nullable")
         for field in model._meta.concrete_fields:
             if field.unique and not field.primary_key:

@@ -9,17 +9,19 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.api.csv_export import CsvListMixin, OrganizationSchema
 from accounts.api.parsers import BodyTooLarge
 from accounts.api.permissions import OrganizationPermission, resolve_actor
 from accounts.errors import DomainError, PermissionDeniedError
 from accounts.permissions import Actor, Perm
 
 
-class OrganizationViewSet(viewsets.GenericViewSet):
+class OrganizationViewSet(CsvListMixin, viewsets.GenericViewSet):
     """Base of every v1 resource. Subclasses name their selector and write permissions and
-    never touch scoping themselves."""
+    never touch scoping themselves. Every list also answers `?format=csv` (`CsvListMixin`)."""
 
     permission_classes = [OrganizationPermission]
+    schema = OrganizationSchema()
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     write_perms: dict[str, Perm] = {}
     detail_actions = {"retrieve", "partial_update", "update", "destroy"}

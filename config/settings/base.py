@@ -13,6 +13,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import default_format, logging_config, structlog_configure
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -59,8 +61,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before the HTTPS redirect, the host check, sessions
+    # and the login, organization and second-factor rules (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The request id (X-Request-ID), the request's log line, X-App-Version on the API.
+    "config.middleware.RequestContextMiddleware",
     # The Content-Security-Policy header on every response (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
                 "engagement.context_processors.alert_badge",
+                "config.version.context",
             ],
         },
     },
@@ -115,6 +123,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails a connection (and /readyz) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
+    )
 # PostgreSQL row-level security (accounts/rls.py). In production the app connects as a role
 # that owns no table and cannot bypass RLS (DATABASE_URL) and `migrate` connects as the
 # owner (DATABASE_OWNER_URL: same database, the owner's user and password); after each
@@ -202,6 +214,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# A load balancer's plain-HTTP probe is not redirected (HealthCheckMiddleware answers these
+# before SecurityMiddleware anyway; this keeps them exempt should it move).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
 # A strict Content-Security-Policy, in DEBUG too (so a violation shows while developing): our
 # own files only, no 'unsafe-inline', no 'unsafe-eval'. Templates therefore carry no inline
 # <script>, <style>, style="" or on*= / hx-on attributes: JS goes in static/js, CSS in
@@ -286,6 +301,12 @@ OUTBOX_DELIVERY_TIME_LIMIT = env.int("OUTBOX_DELIVERY_TIME_LIMIT", default=120)
 OUTBOX_LEASE_SECONDS = max(OUTBOX_REHAND_SECONDS + 60, OUTBOX_DELIVERY_TIME_LIMIT * 3)
 # Finished rows are kept this many days (the admin shows them), then pruned by the flush.
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=14)
+# Webhooks (accounts.webhooks): seconds per delivery; failed events in a row before an
+# endpoint is disabled; and, for tests and local use only, deliveries to loopback, private
+# and link-local addresses (refused otherwise: server-side request forgery).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=5)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 CELERY_BEAT_SCHEDULE = {
     "outbox-flush": {
         "task": "accounts.tasks.outbox_flush_task",
@@ -352,12 +373,15 @@ METRICS_STATEMENT_DELAY = env.float("METRICS_STATEMENT_DELAY", default=0.0)
 CELERY_ACCEPT_CONTENT = ["json"]
 
 # --- Logging --------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# JSON lines (time, level, logger, event, request id, user, organization; secrets masked) or,
+# in development, readable lines: config/logs.py.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default=default_format(DEBUG))
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env.str("DJANGO_LOG_LEVEL", default="INFO"))
+structlog_configure()
+# Celery keeps this configuration (no handlers of its own on the root logger).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /readyz: seconds the broker may take to answer.
+READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=1.0)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -43,12 +43,15 @@ class ProjectPMSuggestionViewSet(OrganizationViewSet):
 
     pagination_class = None
     filter_backends = []
+    serializer_class = PMSuggestionOut
     # The project is looked up first, so another organization's project is a 404.
     detail_actions = {*OrganizationViewSet.detail_actions, "list"}
 
-    def list(self, request, id=None):
-        project = project_get(organization=self.organization, project_id=id)
-        ranked = matching.project_pm_suggestions(
+    def csv_objects(self):
+        project = project_get(organization=self.organization, project_id=self.kwargs["id"])
+        return matching.project_pm_suggestions(
             organization=self.organization, project_id=project.pk
         )
-        return Response(PMSuggestionOut(ranked, many=True).data)
+
+    def list(self, request, id=None):
+        return Response(self.list_data(self.csv_objects()))

@@ -22,6 +22,7 @@ from accounts.api.schema import ERRORS, READ_ERRORS
 from accounts.filters import IdFilter, SearchFilterSet
 from accounts.permissions import Perm
 from engagement import selectors as es
+from engagement.api.serializers import AlertOut
 from engagement.models import Alert, AlertKind, ClientHealthCurrent, Playbook
 from engagement.services import alerts as alert_services
 from engagement.services import health as health_services
@@ -72,35 +73,6 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organi
 
 
 # --- alerts ---------------------------------------------------------------------------------
-class AlertOut(serializers.ModelSerializer):
-    assignee = _email_of()
-    resolved_by = _email_of()
-    state = serializers.SerializerMethodField(help_text="open, snoozed or resolved")
-
-    class Meta:
-        model = Alert
-        fields = [
-            "id",
-            "kind",
-            "state",
-            "title",
-            "message",
-            "assignee",
-            "client",
-            "project",
-            "milestone",
-            "feedback",
-            "raised_at",
-            "snoozed_until",
-            "resolved_at",
-            "resolved_by",
-            "resolution_note",
-        ]
-
-    def get_state(self, obj) -> str:
-        return es.alert_state(obj)
-
-
 class AlertResolveIn(serializers.Serializer):
     note = serializers.CharField(max_length=5000, help_text="What was done about it.")
 
@@ -459,10 +431,13 @@ class ClientHealthViewSet(EngagementViewSet):
             rows = rows.filter(risky if flag.lower() in {"true", "1"} else ~risky)
         return rows
 
+    def list_data(self, objects) -> list[dict]:
+        rows = [health_services.ClientHealth.from_stored(row) for row in objects]
+        return self.out_serializer(rows, many=True).data
+
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        rows = [health_services.ClientHealth.from_stored(row) for row in page]
-        return self.get_paginated_response(self.out_serializer(rows, many=True).data)
+        return self.get_paginated_response(self.list_data(page))
 
     def retrieve(self, request, *args, **kwargs):
         pk = self.kwargs["pk"]

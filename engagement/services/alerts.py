@@ -25,6 +25,8 @@ from django.utils.dateparse import parse_date
 from accounts.audit import audit_record
 from accounts.models import Organization
 from accounts.permissions import Actor, Perm
+from accounts.webhooks import webhook_emit, webhook_subscribed
+from engagement.api.serializers import AlertOut
 from engagement.models import Alert, AlertKind
 from engagement.selectors import alert_get
 from engagement.services.health import health_refresh
@@ -83,11 +85,21 @@ def _raise(
         return None
     try:
         with transaction.atomic():
-            return Alert.objects.create(
+            alert = Alert.objects.create(
                 organization=organization, kind=kind, cause_key=cause_key, raised_at=now, **fields
             )
     except IntegrityError:  # raised meanwhile by a concurrent run
         return None
+    _raised_emit(organization, [alert])
+    return alert
+
+
+def _raised_emit(organization: Organization, alerts: list[Alert]) -> None:
+    """`alert.raised`, once per new alert, rendered as the API renders it."""
+    for alert in alerts:
+        webhook_emit(
+            organization=organization, type="alert.raised", data=lambda a=alert: AlertOut(a).data
+        )
 
 
 # --- the closed loop ------------------------------------------------------------------------
@@ -387,6 +399,16 @@ def alerts_run_rules(
     # A concurrent run may have raised some of them meanwhile: the open-alert constraint
     # keeps one per cause, the others are dropped.
     Alert.objects.bulk_create(batch.pending, batch_size=1000, ignore_conflicts=True)
+    if batch.pending and webhook_subscribed(organization=organization, type="alert.raised"):
+        # ignore_conflicts leaves the ids unset: the rows this run wrote, read back.
+        _raised_emit(
+            organization,
+            list(
+                Alert.objects.for_organization(organization).filter(
+                    cause_key__in=[a.cause_key for a in batch.pending], raised_at=now
+                )
+            ),
+        )
     for kind, (raised, causes) in outcomes.items():
         stale = (
             Alert.objects.for_organization(organization)

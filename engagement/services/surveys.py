@@ -38,6 +38,7 @@ from engagement.services.alerts import alerts_for_low_score
 from engagement.services.health import health_refresh
 from engagement.services.playbooks import gate_surveys_enabled
 from journey.errors import JourneyError
+from journey.events import feedback_received
 from journey.models import (
     Contact,
     Feedback,
@@ -384,6 +385,7 @@ def survey_answer(
             "responded_at": [None, now.isoformat()],
         },
     )
+    feedback_received(feedback=feedback)
     alerts_for_low_score(feedback=feedback, now=now)
     metrics_request_recompute(organization=organization, since=now)
     health_refresh(organization=organization, client_ids=[feedback.project.client_id], now=now)

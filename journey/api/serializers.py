@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from journey.models import (
+    TARGETS,
     Client,
     ClientStatus,
     Contact,
@@ -24,7 +25,6 @@ from journey.models import (
     Touchpoint,
     TouchpointKind,
 )
-from journey.services.transitions import TARGETS
 
 
 def _email_of():

@@ -148,6 +148,14 @@ class ProjectViewSet(ResourceViewSet):
         "updated_at",
     ]
     ordering = ["-opened_at", "id"]
+    csv_actions = {"list", "timeline"}
+
+    def csv_objects(self):
+        if self.action == "timeline":
+            return selectors.project_timeline(
+                organization=self.organization, project_id=self.kwargs["pk"]
+            )
+        return super().csv_objects()
 
     def get_serializer_class(self):
         if self.action == "transition":
@@ -181,8 +189,7 @@ class ProjectViewSet(ResourceViewSet):
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
-        journal = selectors.project_timeline(organization=self.organization, project_id=pk)
-        return Response(s.TransitionOut(journal, many=True).data)
+        return Response(self.list_data(self.csv_objects()))
 
 
 @crud_schema(s.MilestoneOut, s.MilestoneIn, tag="milestones")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.permissions import Actor, Perm
 from engagement.entry import journey_feedback_recorded
+from journey import events
 from journey.changes import earliest, journey_changed
 from journey.errors import JourneyError
 from journey.models import (
@@ -172,6 +173,8 @@ def feedback_create(
     )
     values = _clean(actor, data, None)
     result = create_audited(Feedback(**values), actor=actor)
+    if result.score is not None:
+        events.feedback_received(feedback=result)
     journey_feedback_recorded(feedback=result)  # engagement: the e-mail or the closed loop
     journey_changed(
         organization=actor.organization,
@@ -187,8 +190,10 @@ def feedback_update(*, actor: Actor, feedback_id: int, **data: Unpack[FeedbackCh
     feedback = feedback_get(organization=actor.organization, feedback_id=feedback_id)
     actor.require(Perm.FEEDBACK_WRITE)
     values = _clean(actor, data, feedback)
-    before = feedback.responded_at
+    before, score_before = feedback.responded_at, feedback.score
     result = update_audited(feedback, values, actor=actor)
+    if result.score is not None and result.score != score_before:
+        events.feedback_received(feedback=result)
     if result.score is not None:
         journey_feedback_recorded(feedback=result)  # the closed loop (once per feedback)
     since = earliest(before, result.responded_at)

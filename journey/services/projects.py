@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from accounts.permissions import Actor, Perm
 from accounts.selectors import member_get_by_email
+from journey import events
 from journey.changes import journey_changed, project_since
 from journey.errors import JourneyError
 from journey.models import (
@@ -185,6 +186,7 @@ def project_open(
         )
     )
     journey_changed(organization=actor.organization, client_ids=[project.client_id], since=opened)
+    events.project_created(project=project)
     return project
 
 

@@ -12,9 +12,18 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.permissions import Actor, Perm
 from engagement.entry import journey_transition_recorded
+from journey import events
 from journey.changes import journey_changed
 from journey.errors import JourneyError
-from journey.models import Phase, PhaseTransition, Project, ProjectStatus, TransitionKind
+from journey.models import (
+    STATUS_TARGETS,
+    TARGETS,
+    Phase,
+    PhaseTransition,
+    Project,
+    ProjectStatus,
+    TransitionKind,
+)
 from journey.selectors import project_get
 from journey.service_helpers import (
     readable_time,
@@ -23,10 +32,6 @@ from journey.service_helpers import (
     save_checked,
 )
 from journey.stays import NON_MOVES
-
-# What `to` may name besides a phase.
-STATUS_TARGETS = ("lost", "completed", "cancelled", "on_hold", "active")
-TARGETS = (*Phase.order(), *STATUS_TARGETS)
 
 
 @dataclass(frozen=True)
@@ -221,6 +226,7 @@ def project_transition(
     project.phase_entered_at = entered_at
     audit_record(actor=actor, action="transition", instance=project, changes=changes, reason=reason)
     journey_changed(organization=actor.organization, client_ids=[project.client_id], since=when)
+    events.project_moved(project=project, transition=entry)
     if follow_up:
         journey_transition_recorded(transition=entry)
     return project

@@ -23,6 +23,7 @@ ICONS = {
     "settings": '<path d="M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4"/>',
     "audit": '<path d="M9 11l3 3 8-8M20 12v7a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h9"/>',
     "members": '<path d="M15 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M19 8v6M22 11h-6"/>',
+    "import": '<path d="M12 3v12M7 10l5 5 5-5M4 17v3h16v-3"/>',
     "api_keys": '<path d="M15 7a4 4 0 1 1-3.87 5H9v2H7v2H4v-3l5.13-5.13A4 4 0 0 1 15 7zM16 9h.01"/>',
 }
 
@@ -39,10 +40,11 @@ _ITEMS = {
     "audit": ("Audit log", "accounts:audit_log", ""),
     "members": ("Members", "accounts:members", ""),
     "api_keys": ("API keys", "accounts:api_keys", ""),
+    "import": ("Import", "import_start", ""),
 }
 _ORDER = {
     Role.EXECUTIVE: ["dashboard", "home", "alerts", "board", "projects", "clients", "audit"],
-    Role.ACCOUNT_MANAGER: ["home", "alerts", "clients", "projects", "board", "dashboard"],
+    Role.ACCOUNT_MANAGER: ["home", "alerts", "clients", "projects", "board", "dashboard", "import"],
     Role.PROJECT_MANAGER: ["mine", "board", "home", "alerts", "projects", "clients", "dashboard"],
     Role.ADMIN: [
         "home",
@@ -53,6 +55,7 @@ _ORDER = {
         "board",
         "mine",
         "settings",
+        "import",
         "audit",
         "members",
         "api_keys",
@@ -87,7 +90,8 @@ def nav_items(context) -> list[dict]:
                 or (key == "alerts" and current.startswith("alert"))
                 or (key == "audit" and current == "audit_log")
                 or (key == "members" and current.startswith("member"))
-                or (key == "api_keys" and current.startswith("api_key")),
+                or (key == "api_keys" and current.startswith("api_key"))
+                or (key == "import" and current.startswith("import_")),
                 "icon": mark_safe(  # noqa: S308 - constant markup above
                     '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
                     f'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">{ICONS[key]}</svg>'

@@ -109,7 +109,7 @@ def test_bad_names_are_form_errors(http, org):
     assert 'data-error-for="name"' in empty.content.decode()
     newline = create(http, name="a\nb")
     assert 'data-error-for="name"' in newline.content.decode()
-    scope = create(http, name="S", scope="admin")
+    scope = create(http, name="S", scope="owner")
     assert 'data-error-for="scope"' in scope.content.decode()
     assert ApiKey.objects.for_organization(org).count() == 1
 

@@ -9,13 +9,14 @@ import smtplib
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.test import TestCase
 from django.utils import timezone
 
-from accounts.models import OutboxMessage
+from accounts.models import OutboxMessage, PersonalOutboxMessage
 from accounts.outbox import (
     MAX_ATTEMPTS,
     RETRY_DELAYS,
@@ -153,13 +154,34 @@ def test_rows_stay_inside_their_organization(org, other_org):
     assert not rows(other_org).exists() and mail.outbox == []
     mine.refresh_from_db()
     assert (mine.status, mine.attempts) == ("pending", 0)
-    # An e-mail without an organization (a password reset) goes through its own path.
+    # An e-mail without an organization (a password reset) waits in its own table and goes
+    # through the same delivery with no organization.
     with TestCase.captureOnCommitCallbacks(execute=False):
         lone = email_enqueue(organization=None, to=["x@example.com"], subject="Reset", body="b")
-    assert not rows(org).filter(pk=lone.pk).exists()
-    assert outbox_deliver(message_id=lone.pk, organization_id=org.pk) == "skipped"
+    assert isinstance(lone, PersonalOutboxMessage)
+    assert (
+        not OutboxMessage.objects.unscoped_dangerously()
+        .filter(kind="email")
+        .exclude(pk=mine.pk)
+        .exists()
+    )
     assert outbox_deliver(message_id=lone.pk, organization_id=None) == "done"
     assert [m.to for m in mail.outbox] == [["x@example.com"]]
+    lone.refresh_from_db()
+    assert lone.status == "done" and "body" not in lone.payload
+    mine.refresh_from_db()
+    assert (mine.status, mine.attempts) == ("pending", 0)
+
+
+@pytest.mark.django_db
+def test_a_personal_email_waiting_is_flushed_like_the_others(org):
+    with TestCase.captureOnCommitCallbacks(execute=False):
+        lone = email_enqueue(organization=None, to=["y@example.com"], subject="Reset", body="b")
+    # Its hand-over never ran (the process died): the flush hands it over once it is stale.
+    later = timezone.now() + dt.timedelta(seconds=settings.OUTBOX_REHAND_SECONDS + 1)
+    assert outbox_flush_due_across_organizations(now=later) == 1
+    lone.refresh_from_db()
+    assert lone.status == "done" and [m.to for m in mail.outbox] == [["y@example.com"]]
 
 
 @pytest.mark.django_db

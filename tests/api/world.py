@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.permissions import Actor
+from accounts.webhooks import webhook_create
 from engagement.services.alerts import alerts_for_low_score
 from engagement.services.health import health_refresh
 from engagement.services.playbooks import playbooks_ensure
@@ -28,7 +29,7 @@ from tests.factories import (
 )
 
 ROLES = [Role.ADMIN, Role.EXECUTIVE, Role.ACCOUNT_MANAGER, Role.PROJECT_MANAGER, Role.VIEWER]
-PRINCIPALS = [*[f"role:{r}" for r in ROLES], "key:read", "key:write"]
+PRINCIPALS = [*[f"role:{r}" for r in ROLES], "key:read", "key:write", "key:admin"]
 _n = itertools.count()
 
 
@@ -44,7 +45,7 @@ def build_side(name: str) -> Side:
     side = Side(org=OrganizationFactory(name=name))
     for role in ROLES:
         side.users[role] = MembershipFactory(organization=side.org, role=role).user
-    for scope in ("read", "write"):
+    for scope in ("read", "write", "admin"):
         side.keys[scope] = make_key(side.org, scope)
     client = ClientFactory(organization=side.org)
     project = ProjectFactory(
@@ -87,6 +88,10 @@ def build_side(name: str) -> Side:
     side.objects["alerts"] = alerts_for_low_score(feedback=low)[0]
     side.objects["client-health"] = client  # health is read per client id
     health_refresh(organization=side.org, client_ids=[client.pk])  # as after the changes
+    # A public address literal: the SSRF guard passes it without DNS.
+    side.objects["webhooks"] = webhook_create(
+        actor=system, url=f"https://93.184.215.14/hooks/{side.org.slug}", events=["alert.raised"]
+    )[0]
     return side
 
 
@@ -133,6 +138,7 @@ def create_body(resource: str, side: Side) -> dict:
             "kind": "csat",
             "phase": "assess",
         },
+        "webhooks": {"url": f"https://93.184.215.14/new/{n}", "events": ["project.created"]},
     }[resource]
 
 
@@ -144,6 +150,7 @@ PATCH_BODIES = {
     "touchpoints": {"summary": "patched"},
     "feedback": {"comment": "patched"},
     "playbooks": {"notes": "patched"},
+    "webhooks": {"description": "patched"},
 }
 # Body of each POST action on one object, by its last path segment.
 ACTION_BODIES = {
@@ -152,8 +159,9 @@ ACTION_BODIES = {
     "snooze": {"until": (timezone.now().date() + dt.timedelta(days=3)).isoformat()},
 }
 
-# Which callers may write, per SPEC's roles (written out here, not read from the code).
-_AM_LEVEL = {"role:admin", "role:account_manager", "key:write"}
+# Which callers may write, per SPEC's roles (written out here, not read from the code). An
+# admin key does what a write key does, and manages webhooks.
+_AM_LEVEL = {"role:admin", "role:account_manager", "key:write", "key:admin"}
 _PM_TOO = _AM_LEVEL | {"role:project_manager"}
 MAY_WRITE = {
     "clients": _AM_LEVEL,
@@ -169,19 +177,23 @@ MAY_WRITE = {
         "role:account_manager",
         "role:project_manager",
         "key:write",
+        "key:admin",
     },
     # Playbooks are settings: admins only (no API key).
     "playbooks": {"role:admin"},
     "feedback-requests": _AM_LEVEL,
+    # Where the organization's data goes: admins and admin keys only, reads included.
+    "webhooks": {"role:admin", "key:admin"},
     # Read-only resources: no create, update or delete operations exist.
     "client-health": set(),
     "metrics": set(),
     "metric-runs": set(),
 }
 MAY_DELETE = {
-    "clients": {"role:admin", "key:write"},
-    "projects": {"role:admin", "key:write"},
-    "feedback": {"role:admin", "key:write"},
+    "clients": {"role:admin", "key:write", "key:admin"},
+    "projects": {"role:admin", "key:write", "key:admin"},
+    "feedback": {"role:admin", "key:write", "key:admin"},
+    "webhooks": {"role:admin", "key:admin"},
     "contacts": _AM_LEVEL,
     "milestones": _PM_TOO,
     "touchpoints": _PM_TOO,
@@ -189,3 +201,8 @@ MAY_DELETE = {
 MAY_TRANSITION = _PM_TOO
 # Queuing a recompute changes no data: every role but viewer, and write keys.
 MAY_RECOMPUTE = _PM_TOO | {"role:executive"}
+# Resources whose reads are restricted too (every member and key reads the others).
+MAY_READ = {"webhooks": {"role:admin", "key:admin"}}
+# Resources whose create body refers to nothing of an organization: "another
+# organization's object" cannot be named in it.
+NO_REFERENCES = {"webhooks"}

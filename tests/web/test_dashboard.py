@@ -211,7 +211,8 @@ def test_export_csv_of_the_filtered_figures(world, elsewhere, login):
     assert 'data-testid="export"' in http.get(reverse("dashboard")).content.decode()
     response = http.get(reverse("metrics_export") + "?slice=segment:biotech")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode().splitlines()
+    assert response.streaming
+    lines = b"".join(response.streaming_content).decode().splitlines()
     assert lines[0].startswith("key,dimension,dimension_value,period,value")
     assert len(lines) == 2 and lines[1].startswith(
         f"win_rate,segment,biotech,{this},1.0,2.0,2.0,2,"

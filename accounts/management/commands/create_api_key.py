@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--org", required=True, help="Organization slug")
         parser.add_argument("--name", required=True, help="What uses the key, e.g. 'ERP sync'")
-        parser.add_argument("--scope", default="read", choices=["read", "write"])
+        parser.add_argument("--scope", default="read", choices=["read", "write", "admin"])
 
     def handle(self, *args, org, name, scope, **options):
         try:
