@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,7 +38,8 @@ from tests.factories import (
     OrganizationFactory,
     ProjectFactory,
 )
-from tests.metrics.test_worker import database_url, wait_for
+from tests.metrics.test_worker import database_url
+from tests.processes import free_port, port_open, wait_for
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server")
@@ -51,18 +51,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL"),
     pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class Processes:

@@ -26,6 +26,7 @@ from journey.services import project_transition
 from metrics.models import MetricResult, MetricRun, RunStatus
 from metrics.services import metrics_recompute
 from tests.factories import ClientFactory, MembershipFactory, OrganizationFactory, ProjectFactory
+from tests.processes import wait_for
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -123,16 +124,6 @@ def deployment(tmp_path):
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def snapshot(org) -> list[tuple]:
